@@ -1,0 +1,1 @@
+"""Appointments: booking, cancelling, rescheduling."""

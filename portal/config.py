@@ -1,0 +1,52 @@
+"""Configuration: defaults here, secrets and the database from the environment."""
+
+import os
+from datetime import timedelta
+
+LANGUAGES = {"en": "English", "fr": "Français"}
+
+
+def from_environment(instance_path):
+    """Settings read from the environment, with defaults for a development machine."""
+    env = os.environ
+    env_name = env.get("PORTAL_ENV", "production")
+    production = env_name == "production"
+    default_db = "sqlite:///" + os.path.join(instance_path, "portal.db")
+    return {
+        "ENV_NAME": env_name,
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", str(production)) == "True",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", str(production)) == "True",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "FORCE_HTTPS": env.get("FORCE_HTTPS", "False") == "True",
+        "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+    }
+
+
+DEFAULTS = {
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "LANGUAGES": LANGUAGES,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "BCRYPT_ROUNDS": 12,
+    "PAGE_SIZE": 20,
+}
+
+
+def normalise_database_url(url):
+    """Accept the postgres:// scheme that hosting platforms hand out."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url

@@ -1,0 +1,1 @@
+"""Clinics, departments, doctors and patients."""

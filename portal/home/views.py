@@ -1,0 +1,36 @@
+"""The landing page and each role's home."""
+
+from flask import Blueprint, redirect, render_template, request
+from flask_login import current_user, login_required
+
+from portal.auth.views import home_url
+from portal.booking import services as booking
+from portal.db import utcnow
+from portal.directory import services as directory
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    departments = directory.list_departments()
+    return render_template("home/index.html", departments=departments)
+
+
+@bp.get("/patient")
+@login_required
+def patient():
+    appointments = booking.upcoming_for_patient(actor=current_user, now=utcnow())
+    doctors = directory.search_doctors(
+        q=request.args.get("q"), page=request.args.get("page", 1, type=int), per_page=10
+    )
+    return render_template("home/patient.html", appointments=appointments, doctors=doctors)
+
+
+@bp.get("/doctor")
+@login_required
+def doctor():
+    profile, day, appointments = booking.doctor_day(actor=current_user, now=utcnow())
+    return render_template("home/doctor.html", doctor=profile, day=day, appointments=appointments)

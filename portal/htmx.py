@@ -1,0 +1,31 @@
+"""The only HTMX glue: detecting partial requests and answering them."""
+
+from flask import make_response, render_template, request
+
+
+def is_htmx():
+    """True for an HTMX request that wants a fragment, not a boosted or restored page."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render_partial(page, partial, status=200, **context):
+    """One URL, two renderings: the partial for HTMX, else the whole page."""
+    template = partial if is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def hx_redirect(location):
+    """Navigate after a success: HX-Redirect for HTMX, 303 otherwise."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    response = make_response("", 303)
+    response.headers["Location"] = location
+    return response

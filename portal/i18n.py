@@ -1,0 +1,23 @@
+"""Choosing the language and time zone of a request, and formatting for people."""
+
+from flask import current_app, request, session
+from flask_babel import format_datetime
+from flask_login import current_user
+
+
+def select_locale():
+    """The signed-in user's language, else the one picked this session, else the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(list(languages)) or "en"
+
+
+def format_local(instant, timezone, format="medium"):
+    """An instant shown in a clinic's time zone, labelled with that zone."""
+    from zoneinfo import ZoneInfo
+
+    local = instant.astimezone(ZoneInfo(timezone))
+    return format_datetime(local.replace(tzinfo=None), format) + " (" + timezone + ")"

@@ -1,0 +1,1 @@
+"""Weekly hours, time off and the slot engine."""

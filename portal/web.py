@@ -1,0 +1,98 @@
+"""The HTML face shared by every feature: error pages and template helpers."""
+
+from flask import render_template
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from portal.errors import DomainError
+from portal.i18n import format_local
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
+}
+
+ERROR_TEXTS = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("Your account cannot open this page. Sign in with another account, or go back."),
+    404: _l("That page or record does not exist, or you may not see it."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. Please try again in a moment."),
+}
+
+
+def init_app(app):
+    """Register the error pages and the helpers every template uses."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.jinja_env.filters["local"] = format_local
+
+    @app.context_processor
+    def _template_globals():
+        return {
+            "languages": app.config["LANGUAGES"],
+            "current_locale": str(get_locale()),
+            "status_label": status_label,
+        }
+
+
+STATUS_LABELS = {
+    "confirmed": _l("Confirmed"),
+    "cancelled": _l("Cancelled"),
+    "completed": _l("Completed"),
+    "no_show": _l("No-show"),
+}
+
+
+def status_label(status):
+    """An appointment status in the reader's language."""
+    return STATUS_LABELS.get(status, status)
+
+
+def attach_errors(form, error):
+    """Show a service's ValidationFailed on the form fields it names."""
+    for name, messages in error.errors.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = [*field.errors, *messages]
+    if not error.errors:
+        form.form_errors.append(str(error.message))
+
+
+def render_error(status, message=None):
+    """The error page for a status, with a message people can act on."""
+    status = status if status in ERROR_TITLES else 400 if status < 500 else 500
+    body = render_template(
+        "errors/error.html",
+        status=status,
+        title=ERROR_TITLES[status],
+        message=message or ERROR_TEXTS[status],
+        signed_in=current_user.is_authenticated,
+    )
+    return body, status
+
+
+def _http_error(error):
+    if error.code is None or error.code < 400:
+        return error
+    response = error.get_response()
+    body, status = render_error(error.code)
+    response.set_data(body)
+    response.content_type = "text/html; charset=utf-8"
+    response.status_code = status if error.code in ERROR_TITLES else error.code
+    return response
+
+
+def _domain_error(error):
+    return render_error(error.status, str(error.message) if error.status >= 400 else None)
