@@ -14,7 +14,7 @@ class DomainError(Exception):
         self.message = message or self.default_message
         # Field name to a list of messages, for forms and problem details.
         self.errors = errors or {}
-        super().__init__(str(self.message))
+        super().__init__(self.message)
 
 
 class ValidationFailed(DomainError):

@@ -1,6 +1,6 @@
 """Choosing the language and time zone of a request, and formatting for people."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime
 from flask_login import current_user
 
@@ -8,6 +8,8 @@ from flask_login import current_user
 def select_locale():
     """The signed-in user's language, else the one picked this session, else the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:

@@ -1,0 +1,52 @@
+# Clinic Portal: two commands for a fresh machine.
+#   make run   set up, migrate, load demo data once, serve on http://127.0.0.1:5000
+#   make test  set up and run the whole suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := PORTAL_ENV=development $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations messages lint format clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(BIN)/pybabel compile -d translations
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	@echo ""
+	@echo "Clinic Portal is at http://$(HOST):$(PORT)  (Ctrl+C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Extract every translatable string and merge it into the catalogs.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Clinic Portal" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

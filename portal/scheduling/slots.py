@@ -1,0 +1,178 @@
+"""Bookable appointment slots from weekly hours, time off and existing appointments.
+
+Pure arithmetic: no database, no Flask and no clock reads (``now`` is a parameter). Weekly
+hours are wall-clock times in the clinic's zone; every datetime returned is aware UTC.
+
+Wall-clock rule (daylight-saving changes): a reading is resolved to the first instant at
+which the clinic's clock shows it. A reading that occurs twice (fall-back fold) therefore
+means the earlier instant, and one skipped by a spring-forward gap means the transition
+itself (New York 2026-03-08 02:30 -> 07:00Z, i.e. 03:00 EDT).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "Busy",
+    "Slot",
+    "WeeklyInterval",
+    "compute_slots",
+    "day_bounds",
+    "resolve_wall_time",
+]
+
+_DAWN = datetime.min.replace(tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class WeeklyInterval:
+    """One interval of a doctor's weekly hours, in clinic wall-clock time."""
+
+    weekday: int  # 0 = Monday .. 6 = Sunday
+    start: time
+    end: time  # later than start on the same day; no overnight intervals
+
+
+@dataclass(frozen=True)
+class Busy:
+    """An active (not cancelled) appointment; aware datetimes in any zone."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A bookable slot between two aware UTC instants."""
+
+    start: datetime
+    end: datetime
+    seats_left: int
+    local_date: date  # the clinic-local date the slot was generated for
+
+
+def _wall(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Naive reading of the clinic's clock at an instant."""
+    return moment.astimezone(tz).replace(tzinfo=None, fold=0)
+
+
+def resolve_wall_time(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """UTC instant at which the clinic's clock first shows `wall` on `day`."""
+    naive = datetime.combine(day, wall.replace(tzinfo=None, fold=0))
+    # zoneinfo applies the pre-transition offset for fold=0 and the post-transition one for
+    # fold=1; a candidate is real only if the clock reads `naive` at that instant.
+    candidates = sorted(naive.replace(tzinfo=tz, fold=f).astimezone(UTC) for f in (0, 1))
+    real = [moment for moment in candidates if _wall(moment, tz) == naive]
+    if real:
+        return real[0]
+    # Skipped reading: the two candidates straddle the jump, so bisect for the first instant
+    # at which the clock is at or past `naive`. zoneinfo exposes no transition table.
+    before, after = candidates
+    while after - before > _TICK:
+        middle = before + (after - before) / 2
+        if _wall(middle, tz) >= naive:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants [start, end) of a clinic-local calendar day (23h, 24h, 24.5h, 25h, ...)."""
+    next_day = day + timedelta(days=1)
+    return resolve_wall_time(day, time(0), tz), resolve_wall_time(next_day, time(0), tz)
+
+
+def _index(ranges: Iterable[tuple[datetime, datetime]]) -> tuple[list[datetime], list[datetime]]:
+    """Sorted starts of the non-empty ranges, plus reach[i] = latest end among the first i."""
+    ordered = sorted((start.astimezone(UTC), end.astimezone(UTC)) for start, end in ranges)
+    ordered = [(start, end) for start, end in ordered if end > start]  # empty ranges block nothing
+    starts = [start for start, _ in ordered]
+    reach = list(accumulate((end for _, end in ordered), max, initial=_DAWN))
+    return starts, reach
+
+
+def compute_slots(
+    *,
+    hours: Iterable[WeeklyInterval],
+    time_off: Iterable[tuple[datetime, datetime]],
+    busy: Iterable[Busy],
+    first_day: date,
+    last_day: date,
+    tz: ZoneInfo,
+    slot_minutes: int,
+    seats: int,
+    min_notice: timedelta,
+    horizon: timedelta,
+    max_per_day: int | None,
+    now: datetime,
+) -> list[Slot]:
+    """Bookable slots for clinic-local dates first_day..last_day (inclusive), ordered by start."""
+    if first_day > last_day:
+        raise ValueError(f"first_day {first_day} is after last_day {last_day}")
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    length = timedelta(minutes=slot_minutes)
+    # In UTC, because adding to a zoned datetime moves its wall clock, not real time.
+    now = now.astimezone(UTC)
+    earliest, latest = now + min_notice, now + horizon
+
+    by_weekday: defaultdict[int, list[WeeklyInterval]] = defaultdict(list)
+    for interval in hours:
+        by_weekday[interval.weekday].append(interval)
+    busy = list(busy)
+    booked_starts = sorted(appointment.start.astimezone(UTC) for appointment in busy)
+    busy_starts, busy_reach = _index((appointment.start, appointment.end) for appointment in busy)
+    off_starts, off_reach = _index(time_off)
+
+    slots: list[Slot] = []
+    kept_until = _DAWN
+    for offset in range((last_day - first_day).days + 1):
+        day = first_day + timedelta(days=offset)
+        day_start, day_end = day_bounds(day, tz)
+        if day_end <= earliest or day_start > latest:
+            continue
+        if max_per_day is not None:
+            booked = bisect_left(booked_starts, day_end) - bisect_left(booked_starts, day_start)
+            if booked >= max_per_day:
+                continue
+
+        grid: list[datetime] = []
+        for interval in by_weekday[day.weekday()]:
+            start = resolve_wall_time(day, interval.start, tz)
+            end = resolve_wall_time(day, interval.end, tz)
+            # Absolute steps, so DST days get no phantom or duplicated hour.
+            while start + length <= end:
+                grid.append(start)
+                start += length
+        grid.sort()
+
+        for start in grid:
+            end = start + length
+            # Overlapping hours must not yield overlapping slots. Decided before the other
+            # filters so the offered grid does not shift as `now` or bookings change.
+            if start < kept_until:
+                continue
+            kept_until = end
+            if not earliest <= start <= latest:
+                continue
+            if off_reach[bisect_left(off_starts, end)] > start:
+                continue
+            first = bisect_left(busy_starts, start)
+            after = bisect_left(busy_starts, end)
+            # An appointment that is not in this very slot (it began earlier, or later inside
+            # it, e.g. booked under another slot length) makes the whole slot unavailable.
+            if busy_reach[first] > start or (after > first and busy_starts[after - 1] != start):
+                continue
+            seats_left = seats - (after - first)
+            if seats_left > 0:
+                slots.append(Slot(start, end, seats_left, day))
+    return slots
