@@ -1,12 +1,14 @@
 """The landing page and each role's home."""
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, jsonify, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from portal.auth.views import home_url
 from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
+from portal.extensions import limiter
+from portal.home import services
 
 bp = Blueprint("home", __name__)
 
@@ -34,3 +36,12 @@ def patient():
 def doctor():
     profile, day, appointments = booking.doctor_day(actor=current_user, now=utcnow())
     return render_template("home/doctor.html", doctor=profile, day=day, appointments=appointments)
+
+
+@bp.get("/health")
+@limiter.limit("60 per minute")
+def health():
+    """For load balancers and the container healthcheck."""
+    if services.database_ok():
+        return jsonify(status="ok", database="ok")
+    return jsonify(status="unavailable", database="unreachable"), 503

@@ -1,0 +1,110 @@
+"""The command line: creating an admin and loading the demo data."""
+
+from sqlalchemy import func, select
+
+from portal.auth.models import Role, User
+from portal.booking.models import Appointment
+from portal.cli import DEMO_PASSWORDS
+from portal.directory.models import Clinic, Department, Doctor, Patient
+from portal.scheduling.models import WeeklyHours
+
+
+def count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_create_admin_with_a_password(runner, db, client):
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "Root@Example.org",
+            "--name",
+            "Rita Root",
+            "--password",
+            "granite-window-51",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "root@example.org"))
+    assert user.role == Role.ADMIN
+    response = client.post(
+        "/login", data={"email": "root@example.org", "password": "granite-window-51"}
+    )
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_create_admin_prompts_for_the_password(runner, db):
+    result = runner.invoke(
+        args=["create-admin", "root@example.org", "--name", "Rita Root"],
+        input="granite-window-51\ngranite-window-51\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert count(db, User) == 1
+
+
+def test_create_admin_refuses_a_weak_password(runner, db):
+    result = runner.invoke(
+        args=["create-admin", "root@example.org", "--name", "Rita Root", "--password", "qwertyuiop"]
+    )
+    assert result.exit_code == 1
+    assert "too easy to guess" in result.output
+    assert count(db, User) == 0
+
+
+def test_create_admin_refuses_an_existing_email(runner, db, make_user):
+    make_user(email="root@example.org")
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "ROOT@example.org",
+            "--name",
+            "Rita Root",
+            "--password",
+            "granite-window-51",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert count(db, User) == 1
+
+
+def test_seed_loads_the_demo_once_and_prints_the_accounts(runner, db):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    assert "admin@demo.clinic" in first.output
+    figures = {
+        model: count(db, model)
+        for model in (User, Clinic, Department, Doctor, Patient, Appointment)
+    }
+    assert figures[Clinic] == 2
+    assert figures[Department] == 5
+    assert figures[Doctor] == 8
+    assert figures[Patient] == 10
+    assert figures[Appointment] > 50
+    zones = set(db.session.scalars(select(Clinic.timezone)))
+    assert len(zones) == 2
+    french = db.session.scalars(select(Department)).all()
+    assert all(department.translated("name", "fr") != department.name for department in french)
+    doctors_with_hours = db.session.scalar(select(func.count(func.distinct(WeeklyHours.doctor_id))))
+    assert doctors_with_hours == 8
+
+    second = runner.invoke(args=["seed"])
+    assert second.exit_code == 0
+    assert "already there" in second.output
+    assert "admin@demo.clinic" in second.output
+    assert {model: count(db, model) for model in figures} == figures
+
+
+def test_every_demo_account_signs_in_to_its_own_home(runner, app, db):
+    runner.invoke(args=["seed"])
+    accounts = [
+        ("admin@demo.clinic", "admin", "/admin/"),
+        ("amelie.laurent@demo.clinic", "doctor", "/doctor"),
+        ("maya.johnson@demo.clinic", "doctor", "/doctor"),
+        ("patient@demo.clinic", "patient", "/patient"),
+    ]
+    for email, role, home in accounts:
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORDS[role]})
+        assert response.headers["Location"] == home
+        assert client.get(home).status_code == 200
