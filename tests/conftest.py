@@ -271,3 +271,26 @@ def doctor(make_doctor):
 @pytest.fixture
 def patient(make_patient):
     return make_patient()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests ran on each database and in the browser."""
+    counts = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if "[postgresql" in nodeid:
+                where = "PostgreSQL"
+            elif "[sqlite" in nodeid:
+                where = "SQLite"
+            elif "tests/e2e/" in nodeid:
+                where = "Chromium (browser)"
+            else:
+                where = "no database"
+            counts.setdefault(where, {}).setdefault(outcome, 0)
+            counts[where][outcome] += 1
+    if not os.environ.get("TEST_DATABASE_URL"):
+        terminalreporter.write_line("PostgreSQL: not run (TEST_DATABASE_URL is not set)")
+    for where, outcomes in sorted(counts.items()):
+        parts = ", ".join(f"{number} {outcome}" for outcome, number in sorted(outcomes.items()))
+        terminalreporter.write_line(f"Tests on {where}: {parts}")
