@@ -1,7 +1,9 @@
 """Choosing the language and time zone of a request, and formatting for people."""
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import format_date, format_time
 from flask_login import current_user
 
 
@@ -19,7 +21,7 @@ def select_locale():
 
 def format_local(instant, timezone, format="medium"):
     """An instant shown in a clinic's time zone, labelled with that zone."""
-    from zoneinfo import ZoneInfo
-
-    local = instant.astimezone(ZoneInfo(timezone))
-    return format_datetime(local.replace(tzinfo=None), format) + " (" + timezone + ")"
+    local = instant.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    if format == "time":
+        return format_time(local, "short")
+    return format_date(local, format) + ", " + format_time(local, "short") + " (" + timezone + ")"
