@@ -85,3 +85,19 @@ class TranslatedMixin:
     def translated(self, field, lang):
         """The field in `lang`, falling back to the default text."""
         return (self.translations.get(lang) or {}).get(field) or getattr(self, field)
+
+
+def begin_write(session):
+    """Start a write that must see a stable picture of the data it checks.
+
+    On SQLite this takes the database's write lock at once (BEGIN IMMEDIATE), so two
+    bookings cannot both read "free" and then both write; the second waits for the
+    first (busy timeout). PostgreSQL needs nothing here: services lock the rows they
+    depend on (SELECT ... FOR UPDATE) and constraints do the rest.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    # End the read-only transaction the request may have started (loading the user),
+    # then begin the write transaction with the lock held.
+    session.rollback()
+    session.connection().exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,49 +1,154 @@
-"""Appointments: what is booked, for whom, and when."""
+"""Appointments: booking, cancelling, rescheduling and closing visits, with their rules."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal.audit.services import record_event
 from portal.auth.models import Role
 from portal.auth.services import require_role
-from portal.booking.models import Appointment, Status
-from portal.directory.models import Doctor, Patient
+from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
+from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
+from portal.directory.models import Clinic, Doctor, Patient
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
+from portal.pagination import paginate
+from portal.scheduling.availability import available_slots
+from portal.scheduling.slots import day_bounds
+
+REASON_MAX = 500
+NOTES_MAX = 5000
+
+
+# Settings -----------------------------------------------------------------------------
+
+
+def get_booking_settings():
+    """The booking rules in force (the defaults until an admin changes them)."""
+    settings = db.session.get(BookingSettings, 1)
+    if settings is None:
+        settings = BookingSettings(id=1, **DEFAULT_SETTINGS)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours):
+    """Change the booking rules; every change is an audit event."""
+    require_role(actor, Role.ADMIN)
+    errors = {}
+    if not 0 <= min_notice_minutes <= 60 * 24 * 30:
+        errors["min_notice_minutes"] = [_l("Enter a number of minutes from 0 to 43200.")]
+    if not 1 <= horizon_days <= 730:
+        errors["horizon_days"] = [_l("Enter a number of days from 1 to 730.")]
+    if not 0 <= cancel_cutoff_hours <= 24 * 30:
+        errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    settings = get_booking_settings()
+    new = {
+        "min_notice_minutes": min_notice_minutes,
+        "horizon_days": horizon_days,
+        "cancel_cutoff_hours": cancel_cutoff_hours,
+    }
+    changes = {
+        name: [getattr(settings, name), value]
+        for name, value in new.items()
+        if getattr(settings, name) != value
+    }
+    for name, value in new.items():
+        setattr(settings, name, value)
+    settings.updated_by_id = actor.id
+    if changes:
+        record_event(
+            actor=actor,
+            action="settings.changed",
+            entity_type="settings",
+            entity_id=1,
+            changes=changes,
+        )
+    db.session.flush()
+    return settings
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+def patient_of(user):
+    """The patient record of a patient-role user."""
+    return db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+
+
+def doctor_of(user):
+    """The doctor profile of a doctor-role user."""
+    return db.session.scalar(
+        select(Doctor).where(Doctor.user_id == user.id).options(joinedload(Doctor.clinic))
+    )
+
+
+def _visible_to(statement, actor):
+    if actor.role == Role.ADMIN:
+        return statement
+    if actor.role == Role.DOCTOR:
+        return statement.join(Doctor, Appointment.doctor_id == Doctor.id).where(
+            Doctor.user_id == actor.id
+        )
+    return statement.join(Patient, Appointment.patient_id == Patient.id).where(
+        Patient.user_id == actor.id
+    )
+
+
+def _with_people(statement):
+    return statement.options(
+        joinedload(Appointment.doctor).joinedload(Doctor.user),
+        joinedload(Appointment.patient).joinedload(Patient.user),
+        joinedload(Appointment.clinic),
+    )
+
+
+def get_appointment(*, actor, appointment_id):
+    """One appointment the actor may see; NotFound for anyone else's."""
+    require_role(actor, Role.ADMIN, Role.DOCTOR, Role.PATIENT)
+    statement = _visible_to(select(Appointment), actor).where(Appointment.id == appointment_id)
+    appointment = db.session.scalar(_with_people(statement))
+    if appointment is None:
+        raise NotFound()
+    return appointment
 
 
 def upcoming_for_patient(*, actor, now, limit=20):
     """The signed-in patient's next appointments that are still confirmed."""
     require_role(actor, Role.PATIENT)
-    statement = (
-        select(Appointment)
-        .join(Patient, Appointment.patient_id == Patient.id)
-        .where(
-            Patient.user_id == actor.id,
-            Appointment.status == Status.CONFIRMED,
-            Appointment.ends_at > now,
-        )
-        .options(
-            joinedload(Appointment.doctor).joinedload(Doctor.user),
-            joinedload(Appointment.clinic),
-        )
-        .order_by(Appointment.starts_at)
-        .limit(limit)
+    statement = _visible_to(select(Appointment), actor).where(
+        Appointment.status == Status.CONFIRMED, Appointment.ends_at > now
     )
-    return db.session.scalars(statement).all()
+    return db.session.scalars(
+        _with_people(statement).order_by(Appointment.starts_at).limit(limit)
+    ).all()
 
 
-def doctor_day(*, actor, now, day=None):
-    """The signed-in doctor's appointments on one clinic-local day (today by default)."""
+def patient_appointments(*, actor, now, past=False, page=1, per_page=20):
+    """The signed-in patient's upcoming confirmed visits, or everything else (past)."""
+    require_role(actor, Role.PATIENT)
+    statement = _visible_to(select(Appointment), actor)
+    upcoming = (Appointment.status == Status.CONFIRMED) & (Appointment.ends_at > now)
+    if past:
+        statement = statement.where(~upcoming).order_by(Appointment.starts_at.desc())
+    else:
+        statement = statement.where(upcoming).order_by(Appointment.starts_at)
+    return paginate(_with_people(statement), page=page, per_page=per_page)
+
+
+def doctor_schedule(*, actor, first_day, last_day):
+    """The signed-in doctor's appointments on clinic-local days first_day..last_day."""
     require_role(actor, Role.DOCTOR)
-    doctor = db.session.scalar(
-        select(Doctor).where(Doctor.user_id == actor.id).options(joinedload(Doctor.clinic))
-    )
+    doctor = doctor_of(actor)
     zone = ZoneInfo(doctor.clinic.timezone)
-    day = day or now.astimezone(zone).date()
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    start, end = day_bounds(first_day, zone)[0], day_bounds(last_day, zone)[1]
     statement = (
         select(Appointment)
         .where(
@@ -51,7 +156,219 @@ def doctor_day(*, actor, now, day=None):
             Appointment.starts_at >= start,
             Appointment.starts_at < end,
         )
-        .options(joinedload(Appointment.patient).joinedload(Patient.user))
         .order_by(Appointment.starts_at, Appointment.seat)
     )
-    return doctor, day, db.session.scalars(statement).all()
+    return doctor, db.session.scalars(_with_people(statement)).all()
+
+
+def doctor_day(*, actor, now, day=None):
+    """The signed-in doctor's appointments on one clinic-local day (today by default)."""
+    require_role(actor, Role.DOCTOR)
+    doctor = doctor_of(actor)
+    day = day or now.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
+    doctor, appointments = doctor_schedule(actor=actor, first_day=day, last_day=day)
+    return doctor, day, appointments
+
+
+def bookable_doctor(doctor_id):
+    """An active doctor taking patients at an active clinic, or NotFound."""
+    doctor = db.session.scalar(
+        select(Doctor)
+        .join(Clinic, Doctor.clinic_id == Clinic.id)
+        .where(Doctor.id == doctor_id, Doctor.is_active.is_(True), Clinic.is_active.is_(True))
+        .options(joinedload(Doctor.clinic), joinedload(Doctor.user))
+    )
+    if doctor is None or not doctor.user.is_active:
+        raise NotFound()
+    return doctor
+
+
+def slots_for(*, doctor, first_day, last_day, now, ignore_appointment_id=None):
+    """Bookable slots of a doctor under the booking rules in force."""
+    return available_slots(
+        doctor=doctor,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        settings=get_booking_settings(),
+        ignore_appointment_id=ignore_appointment_id,
+    )
+
+
+# Changing -----------------------------------------------------------------------------
+
+
+def _lock_doctor(doctor_id):
+    # Bookings of one doctor take turns, so the daily maximum and the overlap checks
+    # see every booking committed before them (a row lock on PostgreSQL; SQLite's
+    # write lock is already held, see db.begin_write).
+    db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update())
+
+
+def _slot_at(doctor, start, now, ignore_appointment_id=None):
+    if start.tzinfo is None:
+        raise ValidationFailed.on("start", _l("Give the time with its UTC offset."))
+    zone = ZoneInfo(doctor.clinic.timezone)
+    day = start.astimezone(zone).date()
+    # A slot belongs to the day it was generated for; look at the neighbours too.
+    for slot in slots_for(
+        doctor=doctor,
+        first_day=day - timedelta(days=1),
+        last_day=day + timedelta(days=1),
+        now=now,
+        ignore_appointment_id=ignore_appointment_id,
+    ):
+        if slot.start == start:
+            return slot
+    raise SlotUnavailable()
+
+
+def _taken_seats(doctor_id, start, ignore_appointment_id=None):
+    statement = select(Appointment.seat).where(
+        Appointment.doctor_id == doctor_id,
+        Appointment.starts_at == start,
+        Appointment.status != Status.CANCELLED,
+    )
+    if ignore_appointment_id is not None:
+        statement = statement.where(Appointment.id != ignore_appointment_id)
+    return set(db.session.scalars(statement))
+
+
+def _take_a_seat(appointment, doctor, slot, ignore_appointment_id=None):
+    """Give the appointment the lowest free seat of the slot; the database has the last
+    word, so a seat taken at the same moment moves on to the next one."""
+    taken = _taken_seats(doctor.id, slot.start, ignore_appointment_id)
+    for seat in range(1, doctor.seats_per_slot + 1):
+        if seat in taken:
+            continue
+        appointment.starts_at, appointment.ends_at, appointment.seat = slot.start, slot.end, seat
+        try:
+            with db.session.begin_nested():
+                db.session.add(appointment)
+                db.session.flush()
+        except IntegrityError:
+            continue
+        return appointment
+    raise SlotUnavailable()
+
+
+def _clean_reason(reason):
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed.on(
+            "reason", _l("Use at most %(count)d characters.", count=REASON_MAX)
+        )
+    return reason
+
+
+def book(*, actor, patient, doctor, start, reason, now):
+    """Book the slot starting at `start` for the patient: a patient for themself, or an
+    admin for anyone. SlotUnavailable when it is not bookable (taken, full, too soon...)."""
+    require_role(actor, Role.PATIENT, Role.ADMIN)
+    if actor.role == Role.PATIENT and patient.user_id != actor.id:
+        raise NotFound()
+    reason = _clean_reason(reason)
+    _lock_doctor(doctor.id)
+    slot = _slot_at(doctor, start, now)
+    appointment = Appointment(
+        patient_id=patient.id,
+        doctor_id=doctor.id,
+        clinic_id=doctor.clinic_id,
+        reason=reason,
+        status=Status.CONFIRMED,
+    )
+    _take_a_seat(appointment, doctor, slot)
+    record_event(
+        actor=actor,
+        action="appointment.booked",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        changes={"doctor_id": doctor.id, "start": slot.start.isoformat()},
+    )
+    return appointment
+
+
+def _check_patient_may_change(actor, appointment, now):
+    if appointment.status != Status.CONFIRMED:
+        raise NotChangeable()
+    if actor.role == Role.PATIENT:
+        cutoff = timedelta(hours=get_booking_settings().cancel_cutoff_hours)
+        if now > appointment.starts_at - cutoff:
+            raise TooLateToCancel()
+
+
+def cancel(*, actor, appointment, reason, now):
+    """Cancel a confirmed appointment: its patient until the cutoff, its doctor, an admin.
+    The seat is free again at once."""
+    _check_patient_may_change(actor, appointment, now)
+    appointment.status = Status.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by_id = actor.id
+    appointment.cancel_reason = _clean_reason(reason)
+    record_event(
+        actor=actor,
+        action="appointment.cancelled",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        changes={"reason": appointment.cancel_reason},
+    )
+    db.session.flush()
+    return appointment
+
+
+def reschedule(*, actor, appointment, start, now):
+    """Move a confirmed appointment to another slot of the same doctor, atomically: when
+    the new slot is not bookable, the appointment stays exactly as it was."""
+    if actor.role == Role.DOCTOR:
+        raise NotChangeable()
+    _check_patient_may_change(actor, appointment, now)
+    doctor = appointment.doctor
+    _lock_doctor(doctor.id)
+    old_start = appointment.starts_at
+    slot = _slot_at(doctor, start, now, ignore_appointment_id=appointment.id)
+    previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
+    try:
+        _take_a_seat(appointment, doctor, slot, ignore_appointment_id=appointment.id)
+    except SlotUnavailable:
+        appointment.starts_at, appointment.ends_at, appointment.seat = previous
+        raise
+    record_event(
+        actor=actor,
+        action="appointment.rescheduled",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
+    )
+    return appointment
+
+
+def _close_visit(actor, appointment, status, notes, now):
+    if actor.role not in (Role.DOCTOR, Role.ADMIN):
+        raise NotFound()
+    if appointment.status == Status.CANCELLED:
+        raise NotChangeable()
+    if now < appointment.starts_at:
+        raise NotChangeable(_l("A visit can be closed only once it has started."))
+    notes = (notes or "").strip()
+    if len(notes) > NOTES_MAX:
+        raise ValidationFailed.on("notes", _l("Use at most %(count)d characters.", count=NOTES_MAX))
+    appointment.status = status
+    appointment.notes = notes
+    record_event(
+        actor=actor,
+        action=f"appointment.{status}",
+        entity_type="appointment",
+        entity_id=appointment.id,
+    )
+    db.session.flush()
+    return appointment
+
+
+def mark_completed(*, actor, appointment, notes, now):
+    """The doctor (or an admin) records that the visit took place, with notes."""
+    return _close_visit(actor, appointment, Status.COMPLETED, notes, now)
+
+
+def mark_no_show(*, actor, appointment, notes, now):
+    """The doctor (or an admin) records that the patient did not come."""
+    return _close_visit(actor, appointment, Status.NO_SHOW, notes, now)

@@ -1,0 +1,149 @@
+"""No double booking, ever: simultaneous requests in real threads, on each database."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.auth.models import User
+from portal.booking import services
+from portal.booking.errors import SlotUnavailable
+from portal.booking.models import Appointment, Status
+from portal.db import begin_write
+from portal.directory.models import Doctor, Patient
+from portal.extensions import db as _db
+
+NOW = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
+MONDAY_10 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+
+
+def run_together(app, jobs):
+    """Run each job in its own thread and app context, all starting at the same moment,
+    each as a view does: begin the write, call the service, commit once."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def worker(index, job):
+        with app.app_context():
+            barrier.wait()
+            try:
+                begin_write(_db.session)
+                job()
+                _db.session.commit()
+                outcomes[index] = "ok"
+            except SlotUnavailable:
+                _db.session.rollback()
+                outcomes[index] = "unavailable"
+            except Exception as error:  # reported in the assertion below
+                _db.session.rollback()
+                outcomes[index] = repr(error)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def booking_job(patient_id, doctor_id, start):
+    def job():
+        patient = _db.session.get(Patient, patient_id)
+        actor = _db.session.get(User, patient.user_id)
+        doctor = _db.session.get(Doctor, doctor_id)
+        services.book(actor=actor, patient=patient, doctor=doctor, start=start, reason="", now=NOW)
+
+    return job
+
+
+def active_count(db, doctor, start=MONDAY_10):
+    db.session.expire_all()
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
+            Appointment.doctor_id == doctor.id,
+            Appointment.starts_at == start,
+            Appointment.status != Status.CANCELLED,
+        )
+    )
+
+
+def test_fifty_simultaneous_bookings_of_a_one_seat_slot_give_one(app, db, doctor, make_patient):
+    patients = [make_patient().id for _ in range(50)]
+    outcomes = run_together(app, [booking_job(p, doctor.id, MONDAY_10) for p in patients])
+    assert sorted(set(outcomes)) == ["ok", "unavailable"], outcomes
+    assert outcomes.count("ok") == 1
+    assert active_count(db, doctor) == 1
+
+
+def test_thirty_simultaneous_bookings_into_five_seats_give_five(app, db, make_doctor, make_patient):
+    doctor = make_doctor(seats_per_slot=5)
+    patients = [make_patient().id for _ in range(30)]
+    outcomes = run_together(app, [booking_job(p, doctor.id, MONDAY_10) for p in patients])
+    assert outcomes.count("ok") == 5, outcomes
+    assert outcomes.count("unavailable") == 25
+    db.session.expire_all()
+    seats = db.session.scalars(select(Appointment.seat).where(Appointment.doctor_id == doctor.id))
+    assert sorted(seats) == [1, 2, 3, 4, 5]
+
+
+def test_a_daily_maximum_holds_under_simultaneous_bookings(app, db, make_doctor, make_patient):
+    doctor = make_doctor(max_appointments_per_day=3)
+    starts = [MONDAY_10 + timedelta(minutes=30 * index) for index in range(10)]
+    jobs = [booking_job(make_patient().id, doctor.id, start) for start in starts]
+    outcomes = run_together(app, jobs)
+    assert outcomes.count("ok") == 3, outcomes
+    db.session.expire_all()
+    total = db.session.scalar(select(func.count()).select_from(Appointment))
+    assert total == 3
+
+
+def test_cancel_then_rebook_under_load(app, db, doctor, make_patient):
+    first = services.book(
+        actor=(p := make_patient()).user,
+        patient=p,
+        doctor=doctor,
+        start=MONDAY_10,
+        reason="",
+        now=NOW,
+    )
+    db.session.commit()
+    services.cancel(actor=p.user, appointment=first, reason="", now=NOW)
+    db.session.commit()
+    outcomes = run_together(
+        app, [booking_job(make_patient().id, doctor.id, MONDAY_10) for _ in range(10)]
+    )
+    assert outcomes.count("ok") == 1, outcomes
+    assert active_count(db, doctor) == 1
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_reschedule_racing_a_booking_loses_cleanly(app, db, doctor, make_patient, attempt):
+    mover = make_patient()
+    mine = services.book(
+        actor=mover.user, patient=mover, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+    )
+    db.session.commit()
+    target = MONDAY_10 + timedelta(hours=2)
+    appointment_id = mine.id
+
+    def reschedule():
+        appointment = _db.session.get(Appointment, appointment_id)
+        actor = _db.session.get(User, appointment.patient.user_id)
+        services.reschedule(actor=actor, appointment=appointment, start=target, now=NOW)
+
+    outcomes = run_together(app, [reschedule, booking_job(make_patient().id, doctor.id, target)])
+    assert sorted(outcomes) == ["ok", "unavailable"], outcomes
+    assert active_count(db, doctor, target) == 1
+    db.session.expire_all()
+    moved = db.session.get(Appointment, appointment_id)
+    assert moved.status == Status.CONFIRMED
+    if outcomes[0] == "ok":
+        assert moved.starts_at == target
+        assert active_count(db, doctor, MONDAY_10) == 0
+    else:
+        assert moved.starts_at == MONDAY_10
