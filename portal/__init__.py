@@ -78,6 +78,9 @@ def _init_extensions(app):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
+    from portal import db as database
+
+    database.init_app(app, db.session)
     migrate.init_app(
         app,
         db,
@@ -116,8 +119,14 @@ def _import_models():
 def _register_blueprints(app):
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.booking.schedule import bp as schedule_bp
+    from portal.booking.views import bp as booking_bp
     from portal.home.views import bp as home_bp
+    from portal.scheduling.views import bp as scheduling_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(booking_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(schedule_bp, url_prefix="/doctor/schedule")
+    app.register_blueprint(scheduling_bp, url_prefix="/doctor")

@@ -101,3 +101,17 @@ def begin_write(session):
     # then begin the write transaction with the lock held.
     session.rollback()
     session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def init_app(app, session):
+    """Give every state-changing request on SQLite its write lock up front."""
+
+    from flask import request
+
+    @app.before_request
+    def _lock_for_writes():
+        if request.method in WRITE_METHODS:
+            begin_write(session)

@@ -201,7 +201,7 @@ def slots_for(*, doctor, first_day, last_day, now, ignore_appointment_id=None):
 def _lock_doctor(doctor_id):
     # Bookings of one doctor take turns, so the daily maximum and the overlap checks
     # see every booking committed before them (a row lock on PostgreSQL; SQLite's
-    # write lock is already held, see db.begin_write).
+    # write lock is already held: every write request takes it first, see db.init_app).
     db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update())
 
 
@@ -288,6 +288,27 @@ def book(*, actor, patient, doctor, start, reason, now):
     return appointment
 
 
+_ROW_STATE = (
+    "status",
+    "starts_at",
+    "ends_at",
+    "seat",
+    "notes",
+    "cancelled_at",
+    "cancelled_by_id",
+    "cancel_reason",
+)
+
+
+def _lock_appointment(appointment):
+    # Re-read the row under a lock, so a doctor closing a visit and a patient cancelling
+    # it at the same moment take turns and the second sees the first one's change.
+    db.session.execute(
+        select(Appointment.id).where(Appointment.id == appointment.id).with_for_update()
+    )
+    db.session.refresh(appointment, attribute_names=_ROW_STATE)
+
+
 def _check_patient_may_change(actor, appointment, now):
     if appointment.status != Status.CONFIRMED:
         raise NotChangeable()
@@ -300,6 +321,7 @@ def _check_patient_may_change(actor, appointment, now):
 def cancel(*, actor, appointment, reason, now):
     """Cancel a confirmed appointment: its patient until the cutoff, its doctor, an admin.
     The seat is free again at once."""
+    _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now)
     appointment.status = Status.CANCELLED
     appointment.cancelled_at = now
@@ -321,9 +343,10 @@ def reschedule(*, actor, appointment, start, now):
     the new slot is not bookable, the appointment stays exactly as it was."""
     if actor.role == Role.DOCTOR:
         raise NotChangeable()
+    _lock_doctor(appointment.doctor_id)
+    _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now)
     doctor = appointment.doctor
-    _lock_doctor(doctor.id)
     old_start = appointment.starts_at
     slot = _slot_at(doctor, start, now, ignore_appointment_id=appointment.id)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
@@ -345,6 +368,7 @@ def reschedule(*, actor, appointment, start, now):
 def _close_visit(actor, appointment, status, notes, now):
     if actor.role not in (Role.DOCTOR, Role.ADMIN):
         raise NotFound()
+    _lock_appointment(appointment)
     if appointment.status == Status.CANCELLED:
         raise NotChangeable()
     if now < appointment.starts_at:

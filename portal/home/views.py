@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from portal.auth.views import home_url
+from portal.booking import schedule
 from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
@@ -34,8 +35,8 @@ def patient():
 @bp.get("/doctor")
 @login_required
 def doctor():
-    profile, day, appointments = booking.doctor_day(actor=current_user, now=utcnow())
-    return render_template("home/doctor.html", doctor=profile, day=day, appointments=appointments)
+    """A doctor's home is their schedule: today, the same page as /doctor/schedule."""
+    return schedule.show()
 
 
 @bp.get("/health")

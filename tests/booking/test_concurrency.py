@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.booking import services
-from portal.booking.errors import SlotUnavailable
+from portal.booking.errors import NotChangeable, SlotUnavailable
 from portal.booking.models import Appointment, Status
 from portal.db import begin_write
 from portal.directory.models import Doctor, Patient
@@ -147,3 +147,76 @@ def test_a_reschedule_racing_a_booking_loses_cleanly(app, db, doctor, make_patie
         assert active_count(db, doctor, MONDAY_10) == 0
     else:
         assert moved.starts_at == MONDAY_10
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_doctor_closing_and_a_patient_cancelling_at_once_do_not_both_win(
+    app, db, doctor, patient, attempt
+):
+    appointment = services.book(
+        actor=patient.user, patient=patient, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+    )
+    db.session.commit()
+    appointment_id = appointment.id
+    later = MONDAY_10 + timedelta(minutes=10)
+
+    def close():
+        record = _db.session.get(Appointment, appointment_id)
+        try:
+            services.mark_completed(
+                actor=_db.session.get(User, doctor.user_id),
+                appointment=record,
+                notes="Seen",
+                now=later,
+            )
+        except NotChangeable:
+            raise SlotUnavailable() from None
+
+    def cancel():
+        record = _db.session.get(Appointment, appointment_id)
+        try:
+            services.cancel(
+                actor=_db.session.get(User, doctor.user_id),
+                appointment=record,
+                reason="Clinic closed",
+                now=later,
+            )
+        except NotChangeable:
+            raise SlotUnavailable() from None
+
+    outcomes = run_together(app, [close, cancel])
+    assert sorted(outcomes) == ["ok", "unavailable"], outcomes
+    db.session.expire_all()
+    stored = db.session.get(Appointment, appointment_id)
+    if outcomes[0] == "ok":
+        assert (stored.status, stored.cancelled_at) == (Status.COMPLETED, None)
+    else:
+        assert stored.status == Status.CANCELLED
+
+
+def test_simultaneous_sign_ups_all_succeed(app, db):
+    barrier = threading.Barrier(12)
+    statuses = []
+
+    def sign_up(number):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            "/register",
+            data={
+                "full_name": f"Person {number}",
+                "email": f"person{number}@example.org",
+                "password": "tulip-harbour-42",
+                "confirm": "tulip-harbour-42",
+            },
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=sign_up, args=(number,)) for number in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [303] * 12
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 12

@@ -1,0 +1,232 @@
+"""The doctor's schedule: a day or a week of visits, closing and cancelling them."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.auth.models import Role
+from portal.auth.services import require_role
+from portal.booking import services as booking
+from portal.booking.models import Appointment, Status
+from portal.booking.schedule_forms import CancelVisitForm, CloseVisitForm, forms_for
+from portal.db import utcnow
+from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.extensions import db
+from portal.htmx import is_htmx, render_partial
+from portal.web import attach_errors
+
+bp = Blueprint("schedule", __name__)
+
+DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Beyond any clinic's calendar, and far enough from date.min and date.max that the
+# previous and next weeks of any accepted day still exist.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+@dataclass
+class Visit:
+    """One row of the schedule and what the doctor may do with it now."""
+
+    appointment: Appointment
+    close_form: CloseVisitForm
+    cancel_form: CancelVisitForm
+    may_close: bool
+    may_cancel: bool
+    alert: str | None = None  # why the last change was refused
+    done: str | None = None  # what the last change did
+
+
+def doctors_only(view):
+    """Sign in first, then doctors only (403 for anyone else, before anything is loaded):
+    the services let admins and patients act on appointments too, but these pages are the
+    doctor's own."""
+
+    @wraps(view)
+    @login_required
+    def guarded(*args, **kwargs):
+        require_role(current_user, Role.DOCTOR)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+@bp.get("")
+@doctors_only
+def show():
+    """The schedule page; also the doctor's home (home.doctor answers with it)."""
+    now = utcnow()
+    raw_day = request.args.get("day")
+    day = _parse_day(raw_day)
+    notice = None
+    if raw_day and day is None:
+        notice = _("That date could not be read, so today is shown.")
+    week = request.args.get("view") == "week"
+    return _schedule_response(day=day, week=week, now=now, notice=notice)
+
+
+@bp.post("/appointments/<int:appointment_id>/close")
+@doctors_only
+def close(appointment_id):
+    appointment = booking.get_appointment(actor=current_user, appointment_id=appointment_id)
+    now = utcnow()
+    form = CloseVisitForm()
+    if not form.validate():
+        return _refused(appointment, now, ValidationFailed(), close_form=form)
+    if form.outcome.data == Status.COMPLETED:
+        mark, done = booking.mark_completed, _("The visit is marked completed.")
+    else:
+        mark, done = booking.mark_no_show, _("The visit is marked as a no-show.")
+    try:
+        mark(actor=current_user, appointment=appointment, notes=form.notes.data, now=now)
+    except (Conflict, ValidationFailed) as error:
+        db.session.rollback()
+        return _refused(appointment, now, error, close_form=form)
+    db.session.commit()
+    return _changed(appointment, now, done)
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@doctors_only
+def cancel(appointment_id):
+    appointment = booking.get_appointment(actor=current_user, appointment_id=appointment_id)
+    now = utcnow()
+    form = CancelVisitForm()
+    if not form.validate():
+        return _refused(appointment, now, ValidationFailed(), cancel_form=form)
+    try:
+        booking.cancel(
+            actor=current_user, appointment=appointment, reason=form.reason.data, now=now
+        )
+    except (Conflict, ValidationFailed) as error:
+        db.session.rollback()
+        return _refused(appointment, now, error, cancel_form=form)
+    db.session.commit()
+    return _changed(appointment, now, _("The visit is cancelled. The patient sees your reason."))
+
+
+# Rendering ----------------------------------------------------------------------------
+
+
+def _parse_day(value):
+    """A YYYY-MM-DD date within the calendar we show, else None."""
+    if not value or not DAY_PATTERN.fullmatch(value):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
+
+
+def _zone_of(appointment):
+    return appointment.doctor.clinic.timezone
+
+
+def _local_day(appointment):
+    return appointment.starts_at.astimezone(ZoneInfo(_zone_of(appointment))).date()
+
+
+def _visit(appointment, now, *, close_form=None, cancel_form=None, alert=None, done=None):
+    close_form, cancel_form = forms_for(appointment, close_form, cancel_form)
+    # The same rules as the services, only to offer the actions that can succeed.
+    return Visit(
+        appointment=appointment,
+        close_form=close_form,
+        cancel_form=cancel_form,
+        may_close=appointment.status != Status.CANCELLED and now >= appointment.starts_at,
+        may_cancel=appointment.status == Status.CONFIRMED,
+        alert=alert,
+        done=done,
+    )
+
+
+def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
+    """The schedule around `day` (today when None): the page, or its container for htmx.
+    `visit` replaces its own row, to show a refused change in place."""
+    profile = booking.doctor_of(current_user)
+    if profile is None:
+        raise NotFound()
+    zone = ZoneInfo(profile.clinic.timezone)
+    today = now.astimezone(zone).date()
+    day = day or today
+    first = day - timedelta(days=day.weekday()) if week else day
+    last = first + timedelta(days=6) if week else day
+    doctor, appointments = booking.doctor_schedule(
+        actor=current_user, first_day=first, last_day=last
+    )
+    days = {first + timedelta(days=offset): [] for offset in range((last - first).days + 1)}
+    for appointment in appointments:
+        row = visit if visit and visit.appointment.id == appointment.id else None
+        local_day = appointment.starts_at.astimezone(zone).date()
+        days.setdefault(local_day, []).append(row or _visit(appointment, now))
+    step = timedelta(days=7 if week else 1)
+    view = "week" if week else None
+    return render_partial(
+        "booking/schedule.html",
+        "booking/_schedule.html",
+        status=status,
+        doctor=doctor,
+        timezone=doctor.clinic.timezone,
+        day=day,
+        today=today,
+        week=week,
+        days=sorted(days.items()),
+        notice=notice,
+        urls={
+            "previous": url_for("schedule.show", day=(day - step).isoformat(), view=view),
+            "today": url_for("schedule.show", view=view),
+            "next": url_for("schedule.show", day=(day + step).isoformat(), view=view),
+            "day": url_for("schedule.show", day=day.isoformat()),
+            "week": url_for("schedule.show", day=day.isoformat(), view="week"),
+        },
+    )
+
+
+def _row(visit, status=200):
+    body = render_template("booking/_visit.html", visit=visit, timezone=_zone_of(visit.appointment))
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _refused(appointment, now, error, **forms):
+    """The row again with the reason inline: alone for htmx, else on its day's page."""
+    if isinstance(error, ValidationFailed):
+        status, message = 422, error.message
+        if error.errors:
+            for form in forms.values():
+                attach_errors(form, error)
+            # The details sit beside their fields; the row says where to look.
+            message = ValidationFailed.default_message
+    else:
+        status, message = error.status, error.message
+    visit = _visit(appointment, now, alert=str(message), **forms)
+    if is_htmx():
+        return _row(visit, status)
+    return _schedule_response(
+        day=_local_day(appointment), week=False, now=now, visit=visit, status=status
+    )
+
+
+def _changed(appointment, now, done):
+    """After a change: the updated row for htmx, else back to that day's schedule."""
+    if is_htmx():
+        return _row(_visit(appointment, now, done=done))
+    flash(done, "success")
+    response = redirect(url_for("schedule.show", day=_local_day(appointment).isoformat()), 303)
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,49 @@
+"""Forms on the doctor's schedule: closing a visit and cancelling one.
+
+They only parse input; the rules (which visit may change, text lengths) live in the
+booking services. The one rule here is the doctor's: a cancellation needs a reason,
+because the patient reads it.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectChoice, TextAreaField
+from wtforms.validators import DataRequired
+
+from portal.booking.models import Status
+from portal.booking.services import NOTES_MAX, REASON_MAX
+
+REQUIRED = _l("This field is required.")
+
+
+class CloseVisitForm(FlaskForm):
+    """Completed or no-show, with the doctor's notes; one submit button per outcome."""
+
+    outcome = RadioField(
+        _l("Outcome of the visit"),
+        choices=[
+            SelectChoice(Status.COMPLETED.value, _l("Completed")),
+            SelectChoice(Status.NO_SHOW.value, _l("No-show")),
+        ],
+    )
+    notes = TextAreaField(_l("Notes"), render_kw={"rows": 3, "maxlength": NOTES_MAX})
+
+
+class CancelVisitForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for cancelling"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("The patient sees this reason."),
+        render_kw={"rows": 2, "maxlength": REASON_MAX},
+    )
+
+
+def forms_for(appointment, close_form=None, cancel_form=None):
+    """The two forms of one visit row, with field ids unique on a page of many rows."""
+    if close_form is None:
+        close_form = CloseVisitForm(formdata=None, notes=appointment.notes)
+    if cancel_form is None:
+        cancel_form = CancelVisitForm(formdata=None)
+    close_form.notes.id = f"notes-{appointment.id}"
+    cancel_form.reason.id = f"cancel-reason-{appointment.id}"
+    return close_form, cancel_form

@@ -1,0 +1,354 @@
+"""Patients book, see, cancel and reschedule their appointments."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.auth.models import Role
+from portal.auth.services import require_role
+from portal.booking import services
+from portal.booking.calendar import appointment_ics
+from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
+from portal.booking.forms import BookForm, CancelForm, RescheduleForm
+from portal.booking.models import Status
+from portal.db import utcnow
+from portal.errors import NotFound, ValidationFailed
+from portal.extensions import db
+from portal.htmx import hx_redirect, is_htmx, render_partial
+from portal.web import attach_errors
+
+bp = Blueprint("booking", __name__)
+
+STRIP_DAYS = 14
+
+
+@dataclass
+class Picker:
+    """What the slot picker shows: a strip of days and the chosen day's free times."""
+
+    doctor: object
+    zone: str
+    days: list
+    selected: date
+    slots: list
+    strip_start: date
+    today: date
+    reschedule: object = None
+
+    @property
+    def earlier(self):
+        if self.strip_start <= self.today:
+            return None
+        return max(self.today, self.strip_start - timedelta(days=STRIP_DAYS))
+
+    @property
+    def later(self):
+        return self.strip_start + timedelta(days=STRIP_DAYS)
+
+
+def _parse_date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _parse_start(value):
+    try:
+        start = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return start if start.tzinfo is not None else None
+
+
+def build_picker(doctor, *, day=None, strip_start=None, reschedule=None):
+    """The slot picker for a doctor: one slot computation for the whole strip."""
+    now = utcnow()
+    today = now.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
+    if day is not None and strip_start is None and day >= today:
+        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
+    strip_start = max(strip_start or today, today)
+    last = strip_start + timedelta(days=STRIP_DAYS - 1)
+    slots = services.slots_for(
+        doctor=doctor,
+        first_day=strip_start,
+        last_day=last,
+        now=now,
+        ignore_appointment_id=reschedule.id if reschedule else None,
+    )
+    by_day = defaultdict(list)
+    for slot in slots:
+        by_day[slot.local_date].append(slot)
+    days = [strip_start + timedelta(days=offset) for offset in range(STRIP_DAYS)]
+    if day is None or not strip_start <= day <= last:
+        day = next((candidate for candidate in days if by_day.get(candidate)), strip_start)
+    return Picker(
+        doctor=doctor,
+        zone=doctor.clinic.timezone,
+        days=[(candidate, bool(by_day.get(candidate))) for candidate in days],
+        selected=day,
+        slots=by_day.get(day, []),
+        strip_start=strip_start,
+        today=today,
+        reschedule=reschedule,
+    )
+
+
+# The doctor page and its slot picker ------------------------------------------------
+
+
+@bp.get("/doctors/<int:doctor_id>")
+def doctor(doctor_id):
+    profile = services.bookable_doctor(doctor_id)
+    picker = build_picker(
+        profile,
+        day=_parse_date(request.args.get("day")),
+        strip_start=_parse_date(request.args.get("from")),
+    )
+    return render_template("booking/doctor.html", doctor=profile, picker=picker)
+
+
+@bp.get("/doctors/<int:doctor_id>/slots")
+def slots(doctor_id):
+    profile = services.bookable_doctor(doctor_id)
+    picker = build_picker(
+        profile,
+        day=_parse_date(request.args.get("day")),
+        strip_start=_parse_date(request.args.get("from")),
+    )
+    return render_partial(
+        "booking/doctor.html", "booking/_slot_picker.html", doctor=profile, picker=picker
+    )
+
+
+@bp.get("/doctors/<int:doctor_id>/book")
+@login_required
+def confirm(doctor_id):
+    require_role(current_user, Role.PATIENT)
+    profile = services.bookable_doctor(doctor_id)
+    start = _parse_start(request.args.get("start"))
+    if start is None:
+        return redirect(url_for("booking.doctor", doctor_id=doctor_id))
+    form = BookForm(start=start.isoformat(), reason=request.args.get("reason", "")[:500])
+    return render_partial(
+        "booking/confirm.html",
+        "booking/_confirm.html",
+        doctor=profile,
+        form=form,
+        start=start,
+        picker=None,
+    )
+
+
+@bp.post("/doctors/<int:doctor_id>/book")
+@login_required
+def book(doctor_id):
+    require_role(current_user, Role.PATIENT)
+    profile = services.bookable_doctor(doctor_id)
+    form = BookForm()
+    start = _parse_start(form.start.data)
+    if not form.validate_on_submit() or start is None:
+        if start is None:
+            form.form_errors.append(_("Choose a time from the list."))
+        return render_partial(
+            "booking/confirm.html",
+            "booking/_confirm.html",
+            status=422,
+            doctor=profile,
+            form=form,
+            start=start,
+            picker=None,
+        )
+    try:
+        appointment = services.book(
+            actor=current_user,
+            patient=services.patient_of(current_user),
+            doctor=profile,
+            start=start,
+            reason=form.reason.data,
+            now=utcnow(),
+        )
+    except (SlotUnavailable, ValidationFailed) as error:
+        db.session.rollback()
+        attach_errors(form, error)
+        status = 409 if isinstance(error, SlotUnavailable) else 422
+        picker = build_picker(profile, day=_local_day(profile, start))
+        if is_htmx():
+            return _with_fresh_picker(
+                "booking/_confirm.html", picker, status, doctor=profile, form=form, start=start
+            )
+        return render_template(
+            "booking/confirm.html", doctor=profile, form=form, start=start, picker=picker
+        ), status
+    db.session.commit()
+    if is_htmx():
+        picker = build_picker(profile, day=_local_day(profile, start))
+        return _with_fresh_picker(
+            "booking/_confirmation.html", picker, 200, appointment=appointment
+        )
+    flash(_("Your appointment is booked."), "success")
+    return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
+
+
+def _local_day(doctor, instant):
+    return instant.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
+
+
+def _with_fresh_picker(template, picker, status, **context):
+    """The panel, plus the slot picker swapped out-of-band so it shows what is free now."""
+    body = render_template(template, picker=picker, **context) + render_template(
+        "booking/_slot_picker.html", picker=picker, oob=True
+    )
+    return body, status
+
+
+# My appointments --------------------------------------------------------------------
+
+
+@bp.get("/appointments")
+@login_required
+def my_appointments():
+    past = request.args.get("past") == "1"
+    now = utcnow()
+    page = services.patient_appointments(
+        actor=current_user, now=now, past=past, page=request.args.get("page", 1, type=int)
+    )
+    cutoff = timedelta(hours=services.get_booking_settings().cancel_cutoff_hours)
+    return render_template(
+        "booking/appointments.html",
+        page=page,
+        past=past,
+        now=now,
+        cutoff=cutoff,
+        cancel_form=CancelForm(),
+    )
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@login_required
+def appointment(appointment_id):
+    record = services.get_appointment(actor=current_user, appointment_id=appointment_id)
+    cutoff = timedelta(hours=services.get_booking_settings().cancel_cutoff_hours)
+    return render_template(
+        "booking/appointment.html",
+        appointment=record,
+        now=utcnow(),
+        cutoff=cutoff,
+        cancel_form=CancelForm(),
+    )
+
+
+@bp.get("/appointments/<int:appointment_id>/ics")
+@login_required
+def ics(appointment_id):
+    record = services.get_appointment(actor=current_user, appointment_id=appointment_id)
+    summary = _("Appointment with %(doctor)s", doctor=record.doctor.user.full_name)
+    response = make_response(appointment_ics(record, now=utcnow(), summary=summary))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="appointment-{record.id}.ics"'
+    return response
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@login_required
+def cancel(appointment_id):
+    require_role(current_user, Role.PATIENT)
+    form = CancelForm()
+    now = utcnow()
+    record = services.get_appointment(actor=current_user, appointment_id=appointment_id)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.cancel(
+                actor=current_user, appointment=record, reason=form.reason.data, now=now
+            )
+        except (TooLateToCancel, NotChangeable, ValidationFailed) as error:
+            db.session.rollback()
+            attach_errors(form, error)
+            status = error.status if error.status != 400 else 422
+        else:
+            db.session.commit()
+            if not is_htmx():
+                flash(_("Your appointment is cancelled."), "success")
+                return redirect(url_for("booking.my_appointments"), 303)
+    else:
+        status = 422
+    if not is_htmx():
+        flash(
+            " ".join(str(message) for message in form.form_errors)
+            or _("The appointment could not be cancelled."),
+            "error",
+        )
+        return redirect(url_for("booking.my_appointments"), 303)
+    cutoff = timedelta(hours=services.get_booking_settings().cancel_cutoff_hours)
+    return render_template(
+        "booking/_appointment.html", appointment=record, now=now, cutoff=cutoff, cancel_form=form
+    ), status
+
+
+@bp.get("/appointments/<int:appointment_id>/reschedule")
+@login_required
+def reschedule_page(appointment_id):
+    require_role(current_user, Role.PATIENT)
+    record = _movable(appointment_id)
+    picker = build_picker(
+        record.doctor,
+        day=_parse_date(request.args.get("day")),
+        strip_start=_parse_date(request.args.get("from")),
+        reschedule=record,
+    )
+    return render_partial(
+        "booking/reschedule.html",
+        "booking/_slot_picker.html",
+        appointment=record,
+        doctor=record.doctor,
+        picker=picker,
+        form=RescheduleForm(),
+    )
+
+
+@bp.post("/appointments/<int:appointment_id>/reschedule")
+@login_required
+def reschedule(appointment_id):
+    require_role(current_user, Role.PATIENT)
+    form = RescheduleForm()
+    start = _parse_start(form.start.data)
+    record = _movable(appointment_id)
+    error = None
+    if not form.validate_on_submit() or start is None:
+        error, status = _("Choose a time from the list."), 422
+    else:
+        try:
+            services.reschedule(actor=current_user, appointment=record, start=start, now=utcnow())
+        except (SlotUnavailable, TooLateToCancel, NotChangeable) as failure:
+            db.session.rollback()
+            error, status = str(failure.message), failure.status
+        else:
+            db.session.commit()
+            flash(_("Your appointment is moved."), "success")
+            return hx_redirect(url_for("booking.my_appointments"))
+    record = _movable(appointment_id)
+    day = start.astimezone(ZoneInfo(record.clinic.timezone)).date() if start else None
+    picker = build_picker(record.doctor, day=day, reschedule=record)
+    return render_partial(
+        "booking/reschedule.html",
+        "booking/_slot_picker.html",
+        status=status,
+        appointment=record,
+        doctor=record.doctor,
+        picker=picker,
+        form=form,
+        error=error,
+    )
+
+
+def _movable(appointment_id):
+    record = services.get_appointment(actor=current_user, appointment_id=appointment_id)
+    if record.status != Status.CONFIRMED:
+        raise NotFound()
+    return record

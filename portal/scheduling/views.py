@@ -1,0 +1,344 @@
+"""The signed-in doctor's weekly hours and time off."""
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_day_names
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import format_time, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.db import utcnow
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.htmx import is_htmx
+from portal.scheduling import services
+from portal.scheduling.forms import ActionForm, IntervalForm, SlotSettingsForm, TimeOffForm
+from portal.web import attach_errors
+
+bp = Blueprint("scheduling", __name__)
+
+HOURS_PAGE = "scheduling/hours.html"
+
+
+def _day_names():
+    names = get_day_names("wide", locale=get_locale())
+    return [names[weekday][:1].upper() + names[weekday][1:] for weekday in range(7)]
+
+
+def _add_form(weekday, formdata=None):
+    # Seven add forms share the page: the prefix keeps their field names and ids apart.
+    return IntervalForm(formdata=formdata, prefix=f"day{weekday}")
+
+
+def _edit_form(interval, formdata=None):
+    return IntervalForm(
+        formdata=formdata,
+        prefix=f"interval{interval.id}",
+        data={"start": interval.start_time, "end": interval.end_time},
+    )
+
+
+def _settings_form(doctor, formdata=None):
+    return SlotSettingsForm(
+        formdata=formdata,
+        data={"slot_minutes": doctor.slot_minutes, "seats": doctor.seats_per_slot},
+    )
+
+
+def _focus(form, default=None):
+    """Put the keyboard focus on the first field in error (or `default`) when it is shown."""
+    target = next((item for item in form if item.errors), None) or default
+    if target is not None:
+        target.render_kw = {**(target.render_kw or {}), "autofocus": True}
+    return form
+
+
+def _hours_context(
+    doctor, *, settings_form=None, add_forms=None, editing=None, weekday=None, **extra
+):
+    intervals = services.get_weekly_hours(actor=current_user, doctor=doctor)
+    names = _day_names()
+    add_forms = add_forms or {}
+    days = [
+        {
+            "weekday": day,
+            "name": names[day],
+            "intervals": [interval for interval in intervals if interval.weekday == day],
+            "add_form": add_forms.get(day) or _add_form(day),
+        }
+        for day in range(7)
+    ]
+    return {
+        "doctor": doctor,
+        "days": days,
+        "day": days[weekday] if weekday is not None else None,
+        "day_names": names,
+        "settings_form": settings_form or _settings_form(doctor),
+        "editing": editing or {},
+        **extra,
+    }
+
+
+def _respond(partial, status=200, page=HOURS_PAGE, **context):
+    """The partial for HTMX, with the flash messages swapped out of band; else the page."""
+    if is_htmx():
+        body = render_template(partial, **context) + render_template("scheduling/_flashes_oob.html")
+    else:
+        body = render_template(page, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _back_to_hours(anchor=None):
+    return redirect(url_for(".hours", _anchor=anchor), 303)
+
+
+@bp.get("/hours")
+@login_required
+def hours():
+    doctor = services.doctor_for_user(current_user)
+    return render_template(HOURS_PAGE, **_hours_context(doctor))
+
+
+@bp.post("/hours/settings")
+@login_required
+def update_settings():
+    doctor = services.doctor_for_user(current_user)
+    form = SlotSettingsForm()
+    if form.validate_on_submit():
+        try:
+            services.set_slot_settings(
+                actor=current_user,
+                doctor=doctor,
+                slot_minutes=form.slot_minutes.data,
+                seats=form.seats.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Slot settings saved."), "success")
+            if not is_htmx():
+                return _back_to_hours("slot-settings")
+            return _respond("scheduling/_settings.html", **_hours_context(doctor))
+    return _respond(
+        "scheduling/_settings.html", 422, **_hours_context(doctor, settings_form=_focus(form))
+    )
+
+
+@bp.post("/hours/days/<int:weekday>/intervals")
+@login_required
+def add_interval(weekday):
+    doctor = services.doctor_for_user(current_user)
+    if weekday not in range(7):
+        abort(404)
+    form = IntervalForm(prefix=f"day{weekday}")
+    if form.validate_on_submit():
+        try:
+            services.add_interval(
+                actor=current_user,
+                doctor=doctor,
+                weekday=weekday,
+                start=form.start.data,
+                end=form.end.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Interval added."), "success")
+            if not is_htmx():
+                return _back_to_hours(f"day-{weekday}")
+            # Ready for the next interval of the same day.
+            fresh = _add_form(weekday)
+            _focus(fresh, fresh.start)
+            return _respond(
+                "scheduling/_day.html",
+                **_hours_context(doctor, add_forms={weekday: fresh}, weekday=weekday),
+            )
+    return _respond(
+        "scheduling/_day.html",
+        422,
+        **_hours_context(doctor, add_forms={weekday: _focus(form)}, weekday=weekday),
+    )
+
+
+@bp.get("/hours/intervals/<int:interval_id>")
+@login_required
+def interval(interval_id):
+    doctor = services.doctor_for_user(current_user)
+    item = services.get_interval(actor=current_user, interval_id=interval_id)
+    return _respond(
+        "scheduling/_interval.html", **_hours_context(doctor, interval=item, focus_row=item.id)
+    )
+
+
+@bp.get("/hours/intervals/<int:interval_id>/edit")
+@login_required
+def edit_interval(interval_id):
+    doctor = services.doctor_for_user(current_user)
+    item = services.get_interval(actor=current_user, interval_id=interval_id)
+    form = _edit_form(item)
+    _focus(form, form.start)
+    return _respond(
+        "scheduling/_edit_interval.html",
+        **_hours_context(doctor, editing={item.id: form}, interval=item, edit_form=form),
+    )
+
+
+@bp.post("/hours/intervals/<int:interval_id>")
+@login_required
+def update_interval(interval_id):
+    doctor = services.doctor_for_user(current_user)
+    item = services.get_interval(actor=current_user, interval_id=interval_id)
+    form = IntervalForm(prefix=f"interval{item.id}")
+    if form.validate_on_submit():
+        try:
+            services.update_interval(
+                actor=current_user,
+                interval=item,
+                weekday=item.weekday,
+                start=form.start.data,
+                end=form.end.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Interval saved."), "success")
+            if not is_htmx():
+                return _back_to_hours(f"day-{item.weekday}")
+            return _respond(
+                "scheduling/_interval.html",
+                **_hours_context(doctor, interval=item, focus_row=item.id),
+            )
+    _focus(form)
+    return _respond(
+        "scheduling/_edit_interval.html",
+        422,
+        **_hours_context(doctor, editing={item.id: form}, interval=item, edit_form=form),
+    )
+
+
+@bp.post("/hours/intervals/<int:interval_id>/delete")
+@login_required
+def delete_interval(interval_id):
+    services.doctor_for_user(current_user)
+    item = services.get_interval(actor=current_user, interval_id=interval_id)
+    weekday = item.weekday
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.remove_interval(actor=current_user, interval=item)
+    db.session.commit()
+    flash(_("Interval removed."), "success")
+    if not is_htmx():
+        return _back_to_hours(f"day-{weekday}")
+    # An empty body swapped over the row removes it; the message rides out of band.
+    response = make_response(render_template("scheduling/_flashes_oob.html"), 200)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _instant(field, zone, *, latest):
+    """The UTC instant a clinic-local reading names, or None with a message on the field.
+
+    A reading that happens twice (the clocks go back) gives the earlier instant for a start
+    and the later one for an end, so the time off covers both; the second value says so.
+    """
+    naive = field.data
+    candidates = {naive.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    real = sorted(
+        moment
+        for moment in candidates
+        if moment.astimezone(zone).replace(tzinfo=None, fold=0) == naive
+    )
+    if not real:
+        field.errors.append(
+            _(
+                "%(time)s does not exist on that day in %(zone)s: the clocks go forward. "
+                "Choose another time.",
+                time=format_time(naive.time(), "short", rebase=False),
+                zone=zone.key,
+            )
+        )
+        return None, False
+    return (real[-1] if latest else real[0]), len(real) > 1
+
+
+def _time_off_page(doctor, form, status=200):
+    periods = services.list_time_off(actor=current_user, doctor=doctor, now=utcnow())
+    body = render_template(
+        "scheduling/time_off.html",
+        doctor=doctor,
+        form=form,
+        periods=periods,
+        timezone=doctor.clinic.timezone,
+    )
+    return body, status
+
+
+@bp.get("/time-off")
+@login_required
+def time_off():
+    doctor = services.doctor_for_user(current_user)
+    return _time_off_page(doctor, TimeOffForm(formdata=None))
+
+
+@bp.post("/time-off")
+@login_required
+def add_time_off():
+    doctor = services.doctor_for_user(current_user)
+    form = TimeOffForm()
+    if form.validate_on_submit():
+        zone = ZoneInfo(doctor.clinic.timezone)
+        starts_at, start_twice = _instant(form.starts_at, zone, latest=False)
+        ends_at, end_twice = _instant(form.ends_at, zone, latest=True)
+        if starts_at is not None and ends_at is not None:
+            try:
+                services.add_time_off(
+                    actor=current_user,
+                    doctor=doctor,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    reason=form.reason.data,
+                    now=utcnow(),
+                )
+            except ValidationFailed as error:
+                db.session.rollback()
+                attach_errors(form, error)
+            else:
+                db.session.commit()
+                flash(_("Time off added."), "success")
+                twice = [form.starts_at.data] * start_twice + [form.ends_at.data] * end_twice
+                for reading in dict.fromkeys(value.time() for value in twice):
+                    flash(
+                        _(
+                            "The clocks go back that night in %(zone)s, so %(time)s happens "
+                            "twice; your time off includes both.",
+                            zone=zone.key,
+                            time=format_time(reading, "short", rebase=False),
+                        ),
+                        "info",
+                    )
+                return redirect(url_for(".time_off"), 303)
+    _focus(form)
+    return _time_off_page(doctor, form, 422)
+
+
+@bp.post("/time-off/<int:time_off_id>/delete")
+@login_required
+def delete_time_off(time_off_id):
+    services.doctor_for_user(current_user)
+    period = services.get_time_off(actor=current_user, time_off_id=time_off_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.remove_time_off(actor=current_user, time_off=period)
+    db.session.commit()
+    flash(_("Time off removed."), "success")
+    return redirect(url_for(".time_off"), 303)
