@@ -50,3 +50,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# Load benchmark on PostgreSQL: drops and rebuilds portal_bench (see bench/README.md).
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,15 +1,20 @@
-"""Account operations: registration, sign-in, passwords, roles."""
+"""Account operations: registration, sign-in, passwords, activation, roles."""
+
+import hashlib
+import secrets
+from datetime import date, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.audit.services import record_event
-from portal.auth.models import Role, User
+from portal.auth.errors import InvalidToken
+from portal.auth.models import ActivationToken, IdempotencyKey, RefreshToken, Role, User
 from portal.auth.passwords import check_password, hash_password, password_problems
 from portal.db import utcnow
 from portal.directory.models import Patient
-from portal.errors import NotAllowed, ValidationFailed
+from portal.errors import Conflict, NotAllowed, ValidationFailed
 from portal.extensions import db
 
 
@@ -71,12 +76,24 @@ def create_user(*, email, full_name, password, role, locale=None, actor=None):
     return user
 
 
-def register_patient(*, email, full_name, password, locale=None):
-    """Self-registration: a patient account and its (empty) patient record."""
-    user = create_user(
-        email=email, full_name=full_name, password=password, role=Role.PATIENT, locale=locale
-    )
-    db.session.add(Patient(user=user))
+def register_patient(*, email, full_name, password, locale=None, phone="", date_of_birth=None):
+    """Self-registration: a patient account and its patient record (phone and date of
+    birth optional)."""
+    phone = (phone or "").strip()
+    errors = {}
+    if len(phone) > 40:
+        errors["phone"] = [_l("Use at most %(count)d characters.", count=40)]
+    if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= utcnow().date():
+        errors["date_of_birth"] = [_l("Enter a date of birth in the past.")]
+    try:
+        user = create_user(
+            email=email, full_name=full_name, password=password, role=Role.PATIENT, locale=locale
+        )
+    except ValidationFailed as error:
+        raise ValidationFailed(errors={**error.errors, **errors}) from None
+    if errors:
+        raise ValidationFailed(errors=errors)
+    db.session.add(Patient(user=user, phone=phone, date_of_birth=date_of_birth))
     db.session.flush()
     return user
 
@@ -120,3 +137,216 @@ def require_role(actor, *roles):
         raise NotAllowed()
     if not actor.is_active:
         raise NotAllowed()
+
+
+ACTIVATION_VALID_FOR = timedelta(days=7)
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_activation_token(*, user, actor, now):
+    """A one-time token for the user to set a password, valid for 7 days; returns the
+    token itself, which is stored only as a digest."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ActivationToken(
+            user_id=user.id,
+            token_hash=_digest(token),
+            expires_at=now + ACTIVATION_VALID_FOR,
+            created_by_id=actor.id if actor else None,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def find_activation(token, *, now):
+    """The unused, unexpired activation for this token, or InvalidToken."""
+    activation = db.session.scalar(
+        select(ActivationToken).where(ActivationToken.token_hash == _digest(token or ""))
+    )
+    if activation is None or activation.used_at is not None or activation.expires_at <= now:
+        raise InvalidToken()
+    return activation
+
+
+def activate_account(*, token, password, now):
+    """Set the password of an onboarded account once, with its activation token."""
+    activation = find_activation(token, now=now)
+    user = db.session.get(User, activation.user_id)
+    problems = password_problems(password or "", email=user.email, full_name=user.full_name)
+    if problems:
+        raise ValidationFailed(errors={"password": problems})
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    activation.used_at = now
+    record_event(actor=user, action="user.activated", entity_type="user", entity_id=user.id)
+    db.session.flush()
+    return user
+
+
+# API tokens ---------------------------------------------------------------------------
+
+REFRESH_VALID_FOR = timedelta(days=30)
+
+
+def user_for_token(*, user_id, session_version):
+    """The active user an access token names, while its session version is current."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != session_version:
+        return None
+    return user
+
+
+def issue_refresh_token(*, user, now, valid_for=REFRESH_VALID_FOR):
+    """A new single-use refresh token for the user; returns the token, kept as a digest."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        RefreshToken(
+            user_id=user.id,
+            token_hash=_digest(token),
+            session_version=user.session_version,
+            expires_at=now + valid_for,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def _revoke_refresh_tokens(user_id, now):
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def rotate_refresh_token(*, token, now, valid_for=REFRESH_VALID_FOR):
+    """Spend a refresh token for (user, new refresh token), or None when it is not valid.
+
+    A token presented a second time was copied: every refresh token of its user is
+    revoked (the caller must commit that even though the answer is a refusal).
+    """
+    record = db.session.scalar(
+        select(RefreshToken)
+        .where(RefreshToken.token_hash == _digest(token or ""))
+        .with_for_update()
+    )
+    if record is None:
+        return None
+    if record.used_at is not None:
+        _revoke_refresh_tokens(record.user_id, now)
+        record_event(
+            actor=None,
+            action="refresh_token.reused",
+            entity_type="user",
+            entity_id=record.user_id,
+        )
+        db.session.flush()
+        return None
+    user = db.session.get(User, record.user_id)
+    if (
+        record.revoked_at is not None
+        or record.expires_at <= now
+        or user is None
+        or not user.is_active
+        or user.session_version != record.session_version
+    ):
+        return None
+    record.used_at = now
+    return user, issue_refresh_token(user=user, now=now, valid_for=valid_for)
+
+
+def revoke_refresh_token(*, token, now):
+    """Revoke a refresh token; an unknown or spent one is quietly ignored (RFC 7009)."""
+    record = db.session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == _digest(token or ""))
+    )
+    if record is not None and record.revoked_at is None:
+        record.revoked_at = now
+        db.session.flush()
+
+
+def update_account(*, user, languages, **fields):
+    """The signed-in user changes their name, language or (with the current one) password;
+    a password change ends every other session and token."""
+    unknown = set(fields) - {"full_name", "locale", "current_password", "new_password"}
+    if unknown:
+        raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
+    errors = {}
+    if "full_name" in fields:
+        full_name = (fields["full_name"] or "").strip()
+        if not full_name:
+            errors["full_name"] = [_l("Enter your full name.")]
+        elif len(full_name) > 120:
+            errors["full_name"] = [_l("Use at most %(count)d characters.", count=120)]
+    if "locale" in fields and fields["locale"] is not None and fields["locale"] not in languages:
+        errors["locale"] = [_l("That language is not available.")]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    if "full_name" in fields and fields["full_name"].strip() != user.full_name:
+        record_event(
+            actor=user,
+            action="user.updated",
+            entity_type="user",
+            entity_id=user.id,
+            changes={"full_name": [user.full_name, fields["full_name"].strip()]},
+        )
+        user.full_name = fields["full_name"].strip()
+    if "locale" in fields:
+        user.locale = fields["locale"]
+    if fields.get("new_password") is not None or fields.get("current_password") is not None:
+        change_password(
+            user=user,
+            current_password=fields.get("current_password"),
+            new_password=fields.get("new_password"),
+        )
+    db.session.flush()
+    return user
+
+
+# Idempotency keys ---------------------------------------------------------------------
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    default_message = _l("This Idempotency-Key was already used for a different request.")
+
+
+def find_idempotent_response(*, user, key, request_hash, now):
+    """The answer stored for the user's earlier request with this key within 24 hours,
+    or None; IdempotencyKeyReused when the key came with a different request."""
+    record = db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+    )
+    if record is None:
+        return None
+    if record.created_at <= now - IDEMPOTENCY_WINDOW:
+        # Expired: the key may be used afresh.
+        db.session.delete(record)
+        db.session.flush()
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    return record
+
+
+def remember_response(*, user, key, request_hash, status_code, body, location, now):
+    """Keep the answer to a request made with an Idempotency-Key, for its retries.
+    Two requests racing with one key: the database refuses the second (IntegrityError)."""
+    db.session.add(
+        IdempotencyKey(
+            user_id=user.id,
+            key=key,
+            request_hash=request_hash,
+            status_code=status_code,
+            response_body=body,
+            location=location,
+            created_at=now,
+        )
+    )
+    db.session.flush()

@@ -143,6 +143,38 @@ def patient_appointments(*, actor, now, past=False, page=1, per_page=20):
     return paginate(_with_people(statement), page=page, per_page=per_page)
 
 
+def list_appointments(
+    *,
+    actor,
+    status=None,
+    doctor_id=None,
+    clinic_id=None,
+    patient_id=None,
+    starts_from=None,
+    starts_before=None,
+    page=1,
+    per_page=20,
+):
+    """Appointments the actor may see (a patient theirs, a doctor theirs, an admin all),
+    filtered and a page at a time, newest start first. Bounds are instants."""
+    require_role(actor, Role.ADMIN, Role.DOCTOR, Role.PATIENT)
+    statement = _visible_to(select(Appointment), actor)
+    if status:
+        statement = statement.where(Appointment.status == status)
+    if doctor_id:
+        statement = statement.where(Appointment.doctor_id == doctor_id)
+    if clinic_id:
+        statement = statement.where(Appointment.clinic_id == clinic_id)
+    if patient_id:
+        statement = statement.where(Appointment.patient_id == patient_id)
+    if starts_from is not None:
+        statement = statement.where(Appointment.starts_at >= starts_from)
+    if starts_before is not None:
+        statement = statement.where(Appointment.starts_at < starts_before)
+    statement = _with_people(statement).order_by(Appointment.starts_at.desc(), Appointment.id)
+    return paginate(statement, page=page, per_page=per_page)
+
+
 def doctor_schedule(*, actor, first_day, last_day):
     """The signed-in doctor's appointments on clinic-local days first_day..last_day."""
     require_role(actor, Role.DOCTOR)

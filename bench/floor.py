@@ -1,0 +1,29 @@
+"""The floor: the fastest a Flask page can be served on this machine and these settings.
+
+A bare Flask app with one route that renders a trivial Jinja template. bench/run.py
+serves it with exactly the gunicorn settings of the portal and loads it with the same
+client, so a portal page's requests per second divided by the floor's says how much of
+the machine's capacity for "a Flask response" the page's own work (queries, slot
+arithmetic, a bigger template) costs. 1.0 would be free; 0.5 is half the floor.
+
+    gunicorn -w 2 -b 127.0.0.1:8001 --chdir bench floor:app
+"""
+
+from flask import Flask, render_template_string
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body>
+  <h1>{{ title }}</h1>
+  <ul>{% for item in items %}<li>{{ item }}</li>{% endfor %}</ul>
+</body>
+</html>
+"""
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    return render_template_string(PAGE, title="Floor", items=range(5))
