@@ -1,7 +1,5 @@
 """Patients book, see, cancel and reschedule their appointments."""
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +14,7 @@ from portal.booking.calendar import appointment_ics
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.forms import BookForm, CancelForm, RescheduleForm
 from portal.booking.models import Status
+from portal.booking.picker import build_picker
 from portal.db import utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
@@ -23,32 +22,6 @@ from portal.htmx import hx_redirect, is_htmx, render_partial
 from portal.web import attach_errors
 
 bp = Blueprint("booking", __name__)
-
-STRIP_DAYS = 14
-
-
-@dataclass
-class Picker:
-    """What the slot picker shows: a strip of days and the chosen day's free times."""
-
-    doctor: object
-    zone: str
-    days: list
-    selected: date
-    slots: list
-    strip_start: date
-    today: date
-    reschedule: object = None
-
-    @property
-    def earlier(self):
-        if self.strip_start <= self.today:
-            return None
-        return max(self.today, self.strip_start - timedelta(days=STRIP_DAYS))
-
-    @property
-    def later(self):
-        return self.strip_start + timedelta(days=STRIP_DAYS)
 
 
 def _parse_date(value):
@@ -64,39 +37,6 @@ def _parse_start(value):
     except ValueError:
         return None
     return start if start.tzinfo is not None else None
-
-
-def build_picker(doctor, *, day=None, strip_start=None, reschedule=None):
-    """The slot picker for a doctor: one slot computation for the whole strip."""
-    now = utcnow()
-    today = now.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
-    if day is not None and strip_start is None and day >= today:
-        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
-    strip_start = max(strip_start or today, today)
-    last = strip_start + timedelta(days=STRIP_DAYS - 1)
-    slots = services.slots_for(
-        doctor=doctor,
-        first_day=strip_start,
-        last_day=last,
-        now=now,
-        ignore_appointment_id=reschedule.id if reschedule else None,
-    )
-    by_day = defaultdict(list)
-    for slot in slots:
-        by_day[slot.local_date].append(slot)
-    days = [strip_start + timedelta(days=offset) for offset in range(STRIP_DAYS)]
-    if day is None or not strip_start <= day <= last:
-        day = next((candidate for candidate in days if by_day.get(candidate)), strip_start)
-    return Picker(
-        doctor=doctor,
-        zone=doctor.clinic.timezone,
-        days=[(candidate, bool(by_day.get(candidate))) for candidate in days],
-        selected=day,
-        slots=by_day.get(day, []),
-        strip_start=strip_start,
-        today=today,
-        reschedule=reschedule,
-    )
 
 
 # The doctor page and its slot picker ------------------------------------------------
@@ -115,15 +55,18 @@ def doctor(doctor_id):
 
 @bp.get("/doctors/<int:doctor_id>/slots")
 def slots(doctor_id):
-    profile = services.bookable_doctor(doctor_id)
+    if not is_htmx():
+        return doctor(doctor_id)
+    # The busiest page of the portal: one query for the doctor and the rules, three for
+    # the schedule, and a template that only loops.
+    source = services.slot_source(doctor_id)
     picker = build_picker(
-        profile,
+        source,
         day=_parse_date(request.args.get("day")),
         strip_start=_parse_date(request.args.get("from")),
+        settings=source,
     )
-    return render_partial(
-        "booking/doctor.html", "booking/_slot_picker.html", doctor=profile, picker=picker
-    )
+    return render_partial("booking/doctor.html", "booking/_slot_picker.html", picker=picker)
 
 
 @bp.get("/doctors/<int:doctor_id>/book")
@@ -196,7 +139,7 @@ def book(doctor_id):
 
 
 def _local_day(doctor, instant):
-    return instant.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
+    return instant.astimezone(ZoneInfo(doctor.timezone)).date()
 
 
 def _with_fresh_picker(template, picker, status, **context):

@@ -116,6 +116,10 @@ class Doctor(TranslatedMixin, db.Model):
     def full_name(self):
         return self.user.full_name
 
+    @property
+    def timezone(self):
+        return self.clinic.timezone
+
 
 class Patient(db.Model):
     __tablename__ = "patients"

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,9 @@ def _wall(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment.astimezone(tz).replace(tzinfo=None, fold=0)
 
 
+# Pure and asked the same few questions over and over (every interval of every day of a
+# two-week strip, on every request), so the answers are kept.
+@lru_cache(maxsize=65536)
 def resolve_wall_time(day: date, wall: time, tz: ZoneInfo) -> datetime:
     """UTC instant at which the clinic's clock first shows `wall` on `day`."""
     naive = datetime.combine(day, wall.replace(tzinfo=None, fold=0))
