@@ -66,6 +66,20 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ActivateForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("At least 10 characters; not a common password."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class LanguageForm(FlaskForm):
     lang = HiddenField()
     next = HiddenField()

@@ -164,10 +164,15 @@ def create_activation_token(*, user, actor, now):
 
 def find_activation(token, *, now):
     """The unused, unexpired activation for this token, or InvalidToken."""
+    # Locked, so two submissions of the same link cannot both set a password.
     activation = db.session.scalar(
-        select(ActivationToken).where(ActivationToken.token_hash == _digest(token or ""))
+        select(ActivationToken)
+        .where(ActivationToken.token_hash == _digest(token or ""))
+        .with_for_update()
     )
     if activation is None or activation.used_at is not None or activation.expires_at <= now:
+        raise InvalidToken()
+    if not db.session.get(User, activation.user_id).is_active:
         raise InvalidToken()
     return activation
 

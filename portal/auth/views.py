@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,8 +19,17 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import services
-from portal.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, LogoutForm, RegisterForm
+from portal.auth.errors import InvalidToken
+from portal.auth.forms import (
+    ActivateForm,
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+)
 from portal.auth.models import User
+from portal.db import utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, is_htmx
@@ -173,6 +183,44 @@ def change_password():
             return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+def activate(token):
+    """An onboarded doctor or patient sets their password with the link the clinic sent."""
+    now = utcnow()
+    try:
+        email = services.find_activation(token, now=now).user.email
+    except InvalidToken:
+        return _activation_page(status=400)
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            user = services.activate_account(token=token, password=form.password.data, now=now)
+        except InvalidToken:
+            db.session.rollback()
+            return _activation_page(status=400)
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            lang = session.get("lang")
+            session.clear()
+            if lang and not user.locale:
+                user.locale = lang
+            db.session.commit()
+            login_user(user)
+            flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
+            return redirect(home_url(user), 303)
+    status = 422 if request.method == "POST" else 200
+    return _activation_page(form=form, email=email, token=token, status=status)
+
+
+def _activation_page(status, **context):
+    # The address holds a one-time secret: keep the page out of every cache.
+    response = make_response(render_template("auth/activate.html", **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/language")

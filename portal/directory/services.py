@@ -209,6 +209,15 @@ def list_clinics(*, city=None, include_inactive=False, page=1, per_page=20):
     return paginate(statement, page=page, per_page=per_page)
 
 
+def clinic_choices():
+    """Every active clinic as (id, name, city), for filters and forms."""
+    return db.session.execute(
+        select(Clinic.id, Clinic.name, Clinic.city)
+        .where(Clinic.is_active.is_(True))
+        .order_by(Clinic.city, Clinic.name)
+    ).all()
+
+
 def list_cities():
     """The cities with an active clinic."""
     return db.session.scalars(
@@ -321,8 +330,7 @@ def search_doctors(*, department_id=None, clinic_id=None, city=None, q=None, pag
     if city and city.strip():
         statement = statement.where(func.lower(Clinic.city) == city.strip().lower())
     if q and q.strip():
-        pattern = _like(q)
-        statement = statement.where(or_(User.full_name.ilike(pattern), Doctor.title.ilike(pattern)))
+        statement = statement.where(User.full_name.ilike(_like(q)))
     return paginate(statement, page=page, per_page=per_page)
 
 
@@ -597,6 +605,8 @@ def list_patients(*, actor, q=None, page=1, per_page=20):
     )
     if actor.role == Role.DOCTOR:
         doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == actor.id))
+        if doctor is None:
+            raise NotAllowed()
         statement = statement.where(_cares_for(doctor.id))
     if q and q.strip():
         pattern = _like(q)
@@ -642,16 +652,19 @@ def get_patient(*, actor, patient_id):
 def patient_for_user(user):
     """The patient record of a patient-role user."""
     auth.require_role(user, Role.PATIENT)
-    return db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+    if patient is None:
+        raise NotFound()
+    return patient
 
 
 def doctors_of(patient):
-    """The doctors a patient is assigned to."""
+    """The active doctors a patient is assigned to, with their clinics."""
     return db.session.scalars(
         select(Doctor)
         .join(CareAssignment, CareAssignment.doctor_id == Doctor.id)
-        .where(CareAssignment.patient_id == patient.id)
-        .options(joinedload(Doctor.user))
+        .where(CareAssignment.patient_id == patient.id, Doctor.is_active.is_(True))
+        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
         .order_by(Doctor.id)
     ).all()
 

@@ -301,3 +301,34 @@ def test_an_admin_creates_a_patient_with_a_login(db, admin):
     user = auth.activate_account(token=token, password="saffron-meadow-12", now=NOW)
     assert user.id == patient.user_id
     assert db.session.scalar(select(Doctor)) is None
+
+
+def test_a_deactivated_account_cannot_be_activated(db, admin, make_clinic, make_department):
+    doctor, token = onboard(admin, make_clinic(), [make_department()])
+    services.deactivate_doctor(actor=admin, doctor=doctor, reason="Left", now=NOW)
+    db.session.commit()
+    with pytest.raises(InvalidToken):
+        auth.activate_account(token=token, password="saffron-meadow-12", now=NOW)
+    db.session.rollback()
+    assert db.session.get(User, doctor.user_id).password_hash is None
+
+
+def test_a_doctor_account_without_a_profile_lists_no_patients(db, make_user, make_patient):
+    make_patient()
+    with pytest.raises(NotAllowed):
+        services.list_patients(actor=make_user(Role.DOCTOR))
+
+
+def test_the_name_search_does_not_match_the_title(db, make_doctor, make_user):
+    make_doctor(user=make_user(Role.DOCTOR, full_name="Amélie Laurent"), title="Dr")
+    assert services.search_doctors(q="dr").total == 0
+    assert services.search_doctors(q="amélie").total == 1
+
+
+def test_clinic_choices_list_every_active_clinic(db, make_clinic):
+    for number in range(105):
+        make_clinic(name=f"Clinic {number:03d}", city="Paris")
+    make_clinic(name="Closed", city="Lyon", is_active=False)
+    choices = services.clinic_choices()
+    assert len(choices) == 105
+    assert "Closed" not in {name for _id, name, _city in choices}

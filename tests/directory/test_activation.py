@@ -1,0 +1,117 @@
+"""Onboarded doctors and patients set their password once with the clinic's link."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.auth import services
+from portal.auth.models import ActivationToken, Role
+from portal.db import utcnow
+
+NEW_PASSWORD = "lantern-meadow-4821"
+
+
+@pytest.fixture
+def invited(db, make_user, make_doctor, admin):
+    """An onboarded doctor without a password, and their activation token."""
+    user = make_user(Role.DOCTOR, password_hash=None, full_name="Nadia Invited")
+    make_doctor(user=user)
+    token = services.create_activation_token(user=user, actor=admin, now=utcnow())
+    db.session.commit()
+    return user, token
+
+
+def form(password=NEW_PASSWORD, confirm=None):
+    return {"password": password, "confirm": password if confirm is None else confirm}
+
+
+def test_the_link_shows_a_form_for_the_account(client, invited):
+    user, token = invited
+    page = client.get(f"/activate/{token}")
+    assert page.status_code == 200
+    assert user.email in page.text
+    assert '<label for="password">New password</label>' in page.text
+    assert '<label for="confirm">Repeat the new password</label>' in page.text
+    assert 'autocomplete="new-password"' in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_valid_token_sets_the_password_once_and_signs_in(auth, client, db, invited):
+    user, token = invited
+    response = client.post(f"/activate/{token}", data=form())
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/doctor"
+    home = client.get("/doctor")
+    assert home.status_code == 200
+    assert "Your password is set. Welcome, Nadia Invited." in home.text
+    db.session.expire_all()
+    activation = db.session.query(ActivationToken).filter_by(user_id=user.id).one()
+    assert activation.used_at is not None
+    auth.logout()
+    assert auth.login(user, password=NEW_PASSWORD).status_code == 303
+
+
+def test_a_patient_lands_on_their_home(client, db, make_user, make_patient, admin):
+    user = make_user(Role.PATIENT, password_hash=None)
+    make_patient(user=user)
+    token = services.create_activation_token(user=user, actor=admin, now=utcnow())
+    db.session.commit()
+    response = client.post(f"/activate/{token}", data=form())
+    assert response.headers["Location"] == "/patient"
+
+
+def test_a_used_link_is_refused(client, db, invited):
+    user, token = invited
+    assert client.post(f"/activate/{token}", data=form()).status_code == 303
+    other = client.application.test_client()
+    page = other.get(f"/activate/{token}")
+    assert page.status_code == 400
+    assert "Ask the clinic for a new link." in page.text
+    assert 'name="password"' not in page.text
+    again = other.post(f"/activate/{token}", data=form("another-good-phrase-77"))
+    assert again.status_code == 400
+    db.session.expire_all()
+    assert services.authenticate(email=user.email, password=NEW_PASSWORD) is not None
+
+
+def test_an_expired_link_is_refused(client, db, make_user, admin):
+    user = make_user(Role.DOCTOR, password_hash=None)
+    token = services.create_activation_token(
+        user=user, actor=admin, now=utcnow() - timedelta(days=8)
+    )
+    db.session.commit()
+    page = client.get(f"/activate/{token}")
+    assert page.status_code == 400
+    assert "Ask the clinic for a new link." in page.text
+    assert client.post(f"/activate/{token}", data=form()).status_code == 400
+    db.session.expire_all()
+    assert services.authenticate(email=user.email, password=NEW_PASSWORD) is None
+
+
+def test_an_unknown_link_is_refused(client):
+    page = client.get("/activate/not-a-real-token")
+    assert page.status_code == 400
+    assert "This link does not work any more" in page.text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (form("short"), "Use at least 10 characters."),
+        (form("password123"), "too easy to guess"),
+        (form(confirm="something-else-entirely"), "The passwords differ."),
+        (form(""), "This field is required."),
+    ],
+)
+def test_a_weak_password_is_refused_inline_and_the_link_still_works(
+    client, db, invited, data, message
+):
+    user, token = invited
+    response = client.post(f"/activate/{token}", data=data)
+    assert response.status_code == 422
+    assert message in response.text
+    assert 'aria-invalid="true"' in response.text
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).password_hash is None
+    assert client.get(f"/activate/{token}").status_code == 200
+    assert client.post(f"/activate/{token}", data=form()).status_code == 303
