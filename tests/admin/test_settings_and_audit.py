@@ -1,0 +1,135 @@
+"""Admins change the booking rules and read the audit trail of who changed what."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import list_events, record_event
+from portal.booking.models import BookingSettings
+from portal.db import utcnow
+from portal.errors import NotAllowed
+
+
+def settings(db):
+    db.session.rollback()
+    return db.session.get(BookingSettings, 1)
+
+
+def test_the_settings_page_shows_the_rules_in_force(as_admin):
+    page = as_admin.get("/admin/settings").text
+    assert 'value="120"' in page  # minimum notice, the default
+    assert 'value="90"' in page
+    assert 'value="24"' in page
+
+
+def test_saving_settings_changes_them_and_records_who_did(as_admin, db, admin):
+    response = as_admin.post(
+        "/admin/settings",
+        data={"min_notice_minutes": "30", "horizon_days": "365", "cancel_cutoff_hours": "48"},
+    )
+    assert response.status_code == 303
+    saved = settings(db)
+    assert (saved.min_notice_minutes, saved.horizon_days, saved.cancel_cutoff_hours) == (
+        30,
+        365,
+        48,
+    )
+    assert "Booking settings saved." in as_admin.get("/admin/settings").text
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings.changed"))
+    assert event.actor_id == admin.id
+    assert event.changes == {
+        "min_notice_minutes": [120, 30],
+        "horizon_days": [90, 365],
+        "cancel_cutoff_hours": [24, 48],
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("horizon_days", "731", "Enter a number of days from 1 to 730."),
+        ("min_notice_minutes", "-5", "Enter a number of minutes from 0 to 43200."),
+        ("cancel_cutoff_hours", "", "This field is required."),
+        ("cancel_cutoff_hours", "soon", "Not a valid integer value."),
+    ],
+)
+def test_bad_settings_are_refused_inline(as_admin, db, field, value, message):
+    data = {"min_notice_minutes": "30", "horizon_days": "365", "cancel_cutoff_hours": "48"}
+    response = as_admin.post("/admin/settings", data={**data, field: value})
+    assert response.status_code == 422
+    assert message in response.text
+    assert f'id="{field}-error"' in response.text
+    assert settings(db).min_notice_minutes == 120
+    assert db.session.scalar(select(AuditEvent)) is None
+
+
+@pytest.fixture
+def trail(db, admin, make_user):
+    other = make_user("admin", full_name="Otto Other")
+    start = utcnow() - timedelta(hours=1)
+    events = [
+        (admin, "doctor.onboarded", "doctor", 1),
+        (admin, "clinic.created", "clinic", 2),
+        (other, "doctor.updated", "doctor", 1),
+        (other, "settings.changed", "settings", 1),
+    ]
+    for minutes, (actor, action, entity_type, entity_id) in enumerate(events):
+        event = record_event(
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            changes={"name": ["Old", "New"]},
+        )
+        event.created_at = start + timedelta(minutes=minutes)
+    db.session.commit()
+    return other
+
+
+def actions(page):
+    return [
+        action
+        for action in ("doctor.onboarded", "clinic.created", "doctor.updated", "settings.changed")
+        if f"<code>{action}</code>" in page
+    ]
+
+
+def actions_in_order(page):
+    return re.findall(r"<code>([a-z_.]+)</code>", page)
+
+
+def test_the_trail_shows_newest_first_with_who_and_what(as_admin, trail):
+    page = as_admin.get("/admin/audit").text
+    assert actions_in_order(page)[0] == "settings.changed"
+    assert actions_in_order(page)[-1] == "doctor.onboarded"
+    assert "Otto Other" in page
+    assert '<dd>"Old" → "New"</dd>' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"entity_type": "doctor"}, ["doctor.onboarded", "doctor.updated"]),
+        ({"action": "clinic.created"}, ["clinic.created"]),
+        ({"actor": "other"}, ["doctor.updated", "settings.changed"]),
+        ({"actor": "other", "entity_type": "doctor"}, ["doctor.updated"]),
+    ],
+)
+def test_the_trail_filters(as_admin, trail, query, expected):
+    if "actor" in query:
+        query = {**query, "actor_id": trail.id}
+        del query["actor"]
+    assert actions(as_admin.get("/admin/audit", query_string=query).text) == expected
+
+
+def test_only_admins_may_list_events(db, trail, make_user):
+    with pytest.raises(NotAllowed):
+        list_events(actor=make_user("doctor"))
+    with pytest.raises(NotAllowed):
+        list_events(actor=None)
+    page = list_events(actor=trail, per_page=3)
+    assert (page.total, len(page.items)) == (4, 3)
+    assert page.items[0].action == "settings.changed"
