@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, raiseload
 
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
@@ -338,42 +337,7 @@ def admin_choices(*, actor, limit=CHOICES_LIMIT):
     ).all()
 
 
-def export_appointments(
-    *,
-    actor,
-    status=None,
-    doctor_id=None,
-    clinic_id=None,
-    starts_from=None,
-    starts_before=None,
-    limit=None,
-):
+def export_appointments(*, actor, limit=None, **filters):
     """Appointments for the CSV export with the list's filters and order, at most `limit`;
     returns (rows, truncated). One query."""
-    _admin(actor)
-    limit = limit or EXPORT_LIMIT
-    statement = select(Appointment)
-    if status:
-        statement = statement.where(Appointment.status == status)
-    if doctor_id:
-        statement = statement.where(Appointment.doctor_id == doctor_id)
-    if clinic_id:
-        statement = statement.where(Appointment.clinic_id == clinic_id)
-    if starts_from is not None:
-        statement = statement.where(Appointment.starts_at >= starts_from)
-    if starts_before is not None:
-        statement = statement.where(Appointment.starts_at < starts_before)
-    statement = (
-        statement.options(
-            # The departments are not exported: no per-row (selectin) loading of them.
-            joinedload(Appointment.doctor).options(
-                joinedload(Doctor.user), raiseload(Doctor.departments)
-            ),
-            joinedload(Appointment.patient).joinedload(Patient.user),
-            joinedload(Appointment.clinic),
-        )
-        .order_by(Appointment.starts_at.desc(), Appointment.id)
-        .limit(limit + 1)
-    )
-    rows = db.session.scalars(statement).unique().all()
-    return rows[:limit], len(rows) > limit
+    return booking.export_appointments(actor=actor, limit=limit or EXPORT_LIMIT, **filters)

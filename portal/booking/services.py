@@ -144,20 +144,17 @@ def patient_appointments(*, actor, now, past=False, page=1, per_page=20):
     return paginate(_with_people(statement), page=page, per_page=per_page)
 
 
-def list_appointments(
-    *,
+def _filtered_appointments(
     actor,
+    *,
     status=None,
     doctor_id=None,
     clinic_id=None,
     patient_id=None,
     starts_from=None,
     starts_before=None,
-    page=1,
-    per_page=20,
 ):
-    """Appointments the actor may see (a patient theirs, a doctor theirs, an admin all),
-    filtered and a page at a time, newest start first. Bounds are instants."""
+    """The appointments the actor may see, filtered, newest start first."""
     require_role(actor, Role.ADMIN, Role.DOCTOR, Role.PATIENT)
     statement = _visible_to(select(Appointment), actor)
     if status:
@@ -172,8 +169,23 @@ def list_appointments(
         statement = statement.where(Appointment.starts_at >= starts_from)
     if starts_before is not None:
         statement = statement.where(Appointment.starts_at < starts_before)
-    statement = _with_people(statement).order_by(Appointment.starts_at.desc(), Appointment.id)
-    return paginate(statement, page=page, per_page=per_page)
+    return _with_people(statement).order_by(Appointment.starts_at.desc(), Appointment.id)
+
+
+def list_appointments(*, actor, page=1, per_page=20, **filters):
+    """Appointments the actor may see (a patient theirs, a doctor theirs, an admin all),
+    filtered by status, doctor_id, clinic_id, patient_id, starts_from and starts_before
+    (instants), a page at a time, newest start first."""
+    return paginate(_filtered_appointments(actor, **filters), page=page, per_page=per_page)
+
+
+def export_appointments(*, actor, limit, **filters):
+    """All appointments matching the filters for an admin's export, at most `limit`;
+    returns (appointments, truncated). One query."""
+    require_role(actor, Role.ADMIN)
+    statement = _filtered_appointments(actor, **filters).limit(limit + 1)
+    rows = db.session.scalars(statement).unique().all()
+    return rows[:limit], len(rows) > limit
 
 
 def doctor_schedule(*, actor, first_day, last_day):

@@ -110,7 +110,9 @@ class Doctor(TranslatedMixin, db.Model):
 
     user = relationship("User", back_populates="doctor")
     clinic = relationship("Clinic", back_populates="doctors")
-    departments = relationship("Department", secondary=doctor_departments, lazy="selectin")
+    # Loaded where a page shows them (selectinload in the listing services), not every
+    # time a doctor is read.
+    departments = relationship("Department", secondary=doctor_departments)
 
     @property
     def full_name(self):

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record_event
 from portal.auth import services as auth
@@ -314,7 +314,9 @@ def search_doctors(*, department_id=None, clinic_id=None, city=None, q=None, pag
         .join(Doctor.user)
         .join(Doctor.clinic)
         .where(Doctor.is_active.is_(True), User.is_active.is_(True), Clinic.is_active.is_(True))
-        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
+        .options(
+            joinedload(Doctor.user), joinedload(Doctor.clinic), selectinload(Doctor.departments)
+        )
         .order_by(User.full_name, Doctor.id)
     )
     if department_id:
@@ -340,7 +342,9 @@ def list_doctors(*, actor, q=None, include_inactive=True, page=1, per_page=20):
     statement = (
         select(Doctor)
         .join(Doctor.user)
-        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
+        .options(
+            joinedload(Doctor.user), joinedload(Doctor.clinic), selectinload(Doctor.departments)
+        )
         .order_by(User.full_name, Doctor.id)
     )
     if not include_inactive:
@@ -362,7 +366,9 @@ def get_doctor(doctor_id, *, include_inactive=False):
     doctor = db.session.scalar(
         select(Doctor)
         .where(Doctor.id == doctor_id)
-        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
+        .options(
+            joinedload(Doctor.user), joinedload(Doctor.clinic), selectinload(Doctor.departments)
+        )
     )
     if doctor is None:
         raise NotFound()
@@ -664,7 +670,9 @@ def doctors_of(patient):
         select(Doctor)
         .join(CareAssignment, CareAssignment.doctor_id == Doctor.id)
         .where(CareAssignment.patient_id == patient.id, Doctor.is_active.is_(True))
-        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
+        .options(
+            joinedload(Doctor.user), joinedload(Doctor.clinic), selectinload(Doctor.departments)
+        )
         .order_by(Doctor.id)
     ).all()
 
