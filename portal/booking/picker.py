@@ -9,13 +9,12 @@ from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from flask import url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
 from portal.db import utcnow
-from portal.i18n import format_local
 
 STRIP_DAYS = 14
 
@@ -35,6 +34,7 @@ class SlotChoice:
     label: str
     href: str
     seats_left: int
+    description: str  # what a screen reader says of the button
 
 
 @dataclass
@@ -53,6 +53,20 @@ class Picker:
 @lru_cache(maxsize=8192)
 def _day_label(day, locale, pattern):
     return format_date(day, pattern, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _time_label(wall, locale):
+    return format_time(wall, "short", locale=locale)
+
+
+def _describe(slot, label, book, move, places):
+    if move is not None:
+        return move % {"time": label}
+    text = book % {"time": label}
+    if slot.seats_left > 1:
+        text += ", " + places(slot.seats_left)
+    return text
 
 
 def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, settings=None):
@@ -86,6 +100,15 @@ def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, setting
         base = url_for("booking.slots", doctor_id=doctor.id)
         confirm = url_for("booking.confirm", doctor_id=doctor.id)
     locale = str(get_locale())
+    zone = ZoneInfo(doctor.timezone)
+    # Translated once per request, filled in per slot.
+    book, move = gettext("Book %(time)s"), None
+    if reschedule is not None:
+        move = gettext("Move to %(time)s")
+
+    def places(count):
+        return ngettext("%(num)d place left", "%(num)d places left", count)
+
     earlier = None
     if strip_start > today:
         earlier = max(today, strip_start - timedelta(days=STRIP_DAYS))
@@ -107,9 +130,10 @@ def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, setting
         slots=[
             SlotChoice(
                 start=slot.start.isoformat(),
-                label=format_local(slot.start, doctor.timezone, "time"),
+                label=(label := _time_label(slot.start.astimezone(zone).time(), locale)),
                 href=confirm and f"{confirm}?{urlencode({'start': slot.start.isoformat()})}",
                 seats_left=slot.seats_left,
+                description=_describe(slot, label, book, move, places),
             )
             for slot in by_day.get(day, [])
         ],
