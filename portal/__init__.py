@@ -46,10 +46,11 @@ def create_app(overrides=None):
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import cli, web
+    from portal import api, cli, web
 
     web.init_app(app)
     cli.init_app(app)
+    api.init_app(app)
     return app
 
 

@@ -29,6 +29,8 @@ def from_environment(instance_path):
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
+        "API_ACCESS_TOKEN_MINUTES": int(env.get("API_ACCESS_TOKEN_MINUTES", "15")),
     }
 
 
@@ -42,6 +44,8 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "BCRYPT_ROUNDS": 12,
     "PAGE_SIZE": 20,
+    "API_REFRESH_TOKEN_DAYS": 30,
+    "API_HEALTH_LIMIT": "30 per minute",
 }
 
 

@@ -324,7 +324,11 @@ class IdempotencyKeyReused(Conflict):
 
 def find_idempotent_response(*, user, key, request_hash, now):
     """The answer stored for the user's earlier request with this key within 24 hours,
-    or None; IdempotencyKeyReused when the key came with a different request."""
+    or None; IdempotencyKeyReused when the key came with a different request.
+
+    The caller's requests with keys take turns (a row lock on PostgreSQL; SQLite's write
+    lock is already held), so a retry racing the original waits and then replays it."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     record = db.session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
     )

@@ -1,0 +1,210 @@
+"""Accounts over the API: register, tokens (OAuth 2.0 password and refresh grants),
+revoke, activate, and the caller's own account."""
+
+from datetime import timedelta
+
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
+
+from portal.api import schemas
+from portal.api.outputs import user_out
+from portal.api.problems import ApiError
+from portal.api.routing import FORM, no_content, operation, reply
+from portal.api.security import access_token_lifetime, issue_access_token
+from portal.auth import services as auth
+from portal.db import utcnow
+from portal.errors import ValidationFailed
+from portal.extensions import db, limiter
+
+TAG = "Accounts"
+
+BAD_PASSWORD = _l("That email and password do not match an account.")
+BAD_REFRESH = _l("This refresh token is not valid any more. Sign in again.")
+
+
+def _token_fields():
+    if request.mimetype == FORM:
+        return request.form
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _account_key():
+    username = _token_fields().get("username")
+    return "api-token-account:" + (username.strip().lower() if isinstance(username, str) else "")
+
+
+def _not_password_grant():
+    return _token_fields().get("grant_type") != "password"
+
+
+def _failed(response):
+    # Only refused attempts count towards the limits.
+    return response.status_code != 200
+
+
+def _invalid_grant(message):
+    return ApiError(
+        401,
+        "invalid_grant",
+        message,
+        headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_grant"'},
+        extra={"error": "invalid_grant"},
+    )
+
+
+def _required(field):
+    return ValidationFailed.on(field, _l("This field is required."))
+
+
+@operation(
+    "/auth/register",
+    "POST",
+    summary="Register as a patient",
+    description="Creates a patient account (only patients register themselves).",
+    tag=TAG,
+    auth="none",
+    body=schemas.RegisterIn,
+    response=schemas.UserOut,
+    status=201,
+    location=True,
+)
+def register(body):
+    user = auth.register_patient(
+        email=body.email,
+        full_name=body.full_name,
+        password=body.password,
+        phone=body.phone,
+        date_of_birth=body.date_of_birth,
+    )
+    db.session.commit()
+    location = url_for("api.get_patient", patient_id=user.patient.id)
+    return reply(user_out(user), status=201, location=location)
+
+
+@operation(
+    "/auth/token",
+    "POST",
+    summary="Get tokens",
+    description=(
+        "OAuth 2.0 password grant (`grant_type=password`, `username` = the email, "
+        "`password`) or refresh grant (`grant_type=refresh_token`, `refresh_token`), "
+        "as a form or as JSON. Refresh tokens are single use: each refresh returns a new "
+        "one, and presenting a spent one revokes every refresh token of its account. "
+        "Failed attempts are limited per account and per client address (429)."
+    ),
+    tag=TAG,
+    auth="none",
+    body=schemas.TokenIn,
+    response=schemas.TokenOut,
+    errors=(401, 429),
+    form=True,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    exempt_when=_not_password_grant,
+    deduct_when=_failed,
+    scope="api-token-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=get_remote_address,
+    deduct_when=_failed,
+    scope="api-token-address",
+)
+def token(body):
+    now = utcnow()
+    valid_for = timedelta(days=current_app.config["API_REFRESH_TOKEN_DAYS"])
+    if body.grant_type == "password":
+        if not body.username:
+            raise _required("username")
+        if body.password is None:
+            raise _required("password")
+        user = auth.authenticate(email=body.username, password=body.password)
+        if user is None:
+            raise _invalid_grant(BAD_PASSWORD)
+        refresh_token = auth.issue_refresh_token(user=user, now=now, valid_for=valid_for)
+    else:
+        if not body.refresh_token:
+            raise _required("refresh_token")
+        spent = auth.rotate_refresh_token(token=body.refresh_token, now=now, valid_for=valid_for)
+        if spent is None:
+            # A reused token revoked its account's tokens: that must stick.
+            db.session.commit()
+            raise _invalid_grant(BAD_REFRESH)
+        user, refresh_token = spent
+    db.session.commit()
+    tokens = schemas.TokenOut(
+        access_token=issue_access_token(user, now=now),
+        token_type="bearer",  # noqa: S106  (the OAuth 2.0 token type, not a secret)
+        expires_in=int(access_token_lifetime().total_seconds()),
+        refresh_token=refresh_token,
+    )
+    return reply(tokens, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@operation(
+    "/auth/revoke",
+    "POST",
+    summary="Revoke a refresh token",
+    description="An unknown or spent token is ignored, as RFC 7009 asks.",
+    tag=TAG,
+    auth="none",
+    body=schemas.RevokeIn,
+    status=204,
+)
+def revoke(body):
+    auth.revoke_refresh_token(token=body.refresh_token, now=utcnow())
+    db.session.commit()
+    return no_content()
+
+
+@operation(
+    "/auth/activate",
+    "POST",
+    summary="Set the password of an onboarded account",
+    description="Uses the one-time activation token; a used, expired or unknown one is 400.",
+    tag=TAG,
+    auth="none",
+    body=schemas.ActivateIn,
+    status=204,
+)
+def activate(body):
+    auth.activate_account(token=body.token, password=body.password, now=utcnow())
+    db.session.commit()
+    return no_content()
+
+
+@operation(
+    "/me",
+    "GET",
+    summary="The caller's account",
+    tag=TAG,
+    response=schemas.UserOut,
+)
+def get_me(caller):
+    return reply(user_out(caller))
+
+
+@operation(
+    "/me",
+    "PATCH",
+    summary="Change the caller's name, language or password",
+    description=(
+        "Changing the password needs `current_password` and ends every other session "
+        "and token, this access token included."
+    ),
+    tag=TAG,
+    body=schemas.MeUpdate,
+    response=schemas.UserOut,
+)
+def update_me(caller, body):
+    auth.update_account(
+        user=caller,
+        languages=current_app.config["LANGUAGES"],
+        **body.model_dump(exclude_unset=True),
+    )
+    db.session.commit()
+    return reply(user_out(caller))

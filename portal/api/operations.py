@@ -1,0 +1,72 @@
+"""Operations: the health check and the booking rules."""
+
+from flask import current_app
+from flask_limiter.util import get_remote_address
+
+from portal.api import schemas
+from portal.api.outputs import settings_out
+from portal.api.problems import HTTP_DETAILS, ApiError
+from portal.api.routing import operation, reply
+from portal.booking import services as booking
+from portal.extensions import db, limiter
+from portal.home import services as home
+
+
+@operation(
+    "/health",
+    "GET",
+    summary="Health check",
+    description=(
+        "Whether the API and its database answer; 503 when the database is unreachable. "
+        "At most 30 requests a minute per client (429 beyond)."
+    ),
+    tag="Operations",
+    auth="none",
+    response=schemas.HealthOut,
+    errors=(429, 503),
+)
+@limiter.limit(
+    lambda: current_app.config["API_HEALTH_LIMIT"],
+    key_func=get_remote_address,
+    scope="api-health",
+)
+def health():
+    if not home.database_ok():
+        raise ApiError(503, "unavailable", HTTP_DETAILS[500], extra={"database": "unreachable"})
+    return reply(schemas.HealthOut(status="ok", database="ok"))
+
+
+@operation(
+    "/settings",
+    "GET",
+    summary="The booking rules",
+    description="Minimum notice, booking horizon and cancellation cutoff (admin).",
+    tag="Settings",
+    response=schemas.SettingsOut,
+    errors=(403,),
+)
+def get_settings(caller):
+    return reply(settings_out(booking.read_booking_settings(actor=caller)))
+
+
+@operation(
+    "/settings",
+    "PATCH",
+    summary="Change the booking rules",
+    description="Every slot and booking obeys them at once (admin).",
+    tag="Settings",
+    body=schemas.SettingsUpdate,
+    response=schemas.SettingsOut,
+    errors=(403,),
+)
+def update_settings(caller, body):
+    current = booking.read_booking_settings(actor=caller)
+    values = {
+        "min_notice_minutes": current.min_notice_minutes,
+        "horizon_days": current.horizon_days,
+        "cancel_cutoff_hours": current.cancel_cutoff_hours,
+        **body.model_dump(exclude_unset=True),
+    }
+    settings = booking.update_booking_settings(actor=caller, **values)
+    db.session.commit()
+    return reply(settings_out(settings))

@@ -1,0 +1,125 @@
+"""Patients and the doctors who care for them."""
+
+from flask import url_for
+
+from portal.api import schemas
+from portal.api.outputs import created_patient_out, patient_out
+from portal.api.routing import no_content, operation, reply
+from portal.db import utcnow
+from portal.directory import services as directory
+from portal.extensions import db
+
+TAG = "Patients"
+
+
+@operation(
+    "/patients",
+    "GET",
+    summary="List patients",
+    description="An admin sees every patient; a doctor those assigned to them or with an "
+    "appointment with them.",
+    tag=TAG,
+    query=schemas.PatientQuery,
+    response=schemas.PatientPage,
+    errors=(403,),
+)
+def list_patients(caller, query):
+    page = directory.list_patients(
+        actor=caller, q=query.q, page=query.page, per_page=query.per_page
+    )
+    return reply(
+        schemas.PatientPage(
+            # Everyone in this list is someone the caller may see in full.
+            items=[patient_out(item, medical=True) for item in page.items],
+            page=page.page,
+            per_page=page.per_page,
+            total=page.total,
+        )
+    )
+
+
+@operation(
+    "/patients",
+    "POST",
+    summary="Create a patient record and account",
+    description="The answer carries a one-time `activation_url` (and the same "
+    "`activation_token`) with which the patient sets a password (admin).",
+    tag=TAG,
+    body=schemas.PatientIn,
+    response=schemas.CreatedPatientOut,
+    status=201,
+    location=True,
+    errors=(403,),
+)
+def create_patient(caller, body):
+    patient, token = directory.create_patient(actor=caller, now=utcnow(), **body.model_dump())
+    db.session.commit()
+    location = url_for("api.get_patient", patient_id=patient.id)
+    return reply(created_patient_out(patient, token), status=201, location=location)
+
+
+@operation(
+    "/patients/<id:patient_id>",
+    "GET",
+    summary="One patient",
+    description="For the patient, their doctors and admins; 404 for anyone else.",
+    tag=TAG,
+    response=schemas.PatientOut,
+    errors=(404,),
+)
+def get_patient(caller, patient_id):
+    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    return reply(patient_out(patient, directory.can_see_medical(caller, patient)))
+
+
+@operation(
+    "/patients/<id:patient_id>",
+    "PATCH",
+    summary="Change a patient's details",
+    description="The patient on their own record, or an admin.",
+    tag=TAG,
+    body=schemas.PatientUpdate,
+    response=schemas.PatientOut,
+    errors=(403, 404),
+)
+def update_patient(caller, patient_id, body):
+    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    directory.update_patient(
+        actor=caller, patient=patient, now=utcnow(), **body.model_dump(exclude_unset=True)
+    )
+    db.session.commit()
+    return reply(patient_out(patient, True))
+
+
+@operation(
+    "/doctors/<id:doctor_id>/patients/<id:patient_id>",
+    "PUT",
+    summary="Place a patient in a doctor's care",
+    description="Doing it twice changes nothing (admin).",
+    tag=TAG,
+    status=204,
+    errors=(403, 404),
+)
+def assign_patient(caller, doctor_id, patient_id):
+    doctor = directory.get_doctor(doctor_id)
+    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    directory.assign_patient(actor=caller, doctor=doctor, patient=patient)
+    db.session.commit()
+    return no_content()
+
+
+@operation(
+    "/doctors/<id:doctor_id>/patients/<id:patient_id>",
+    "DELETE",
+    summary="Take a patient out of a doctor's care",
+    description="Removing an assignment that does not exist changes nothing (admin).",
+    tag=TAG,
+    status=204,
+    errors=(403, 404),
+)
+def unassign_patient(caller, doctor_id, patient_id):
+    doctor = directory.get_doctor(doctor_id)
+    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    directory.unassign_patient(actor=caller, doctor=doctor, patient=patient)
+    db.session.commit()
+    return no_content()
