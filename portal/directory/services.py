@@ -67,6 +67,18 @@ def _changed(record, values):
     return changes
 
 
+def _audit_changes(actor, record, entity_type, changes):
+    """Record an `<entity>.updated` event when something really changed."""
+    if changes:
+        record_event(
+            actor=actor,
+            action=f"{entity_type}.updated",
+            entity_type=entity_type,
+            entity_id=record.id,
+            changes=changes,
+        )
+
+
 def _plain(value):
     if isinstance(value, Decimal):
         return str(value)
@@ -178,15 +190,7 @@ def update_department(*, actor, department, **fields):
         raise ValidationFailed(errors=errors)
     if "is_active" in fields:
         values["is_active"] = bool(fields["is_active"])
-    changes = _changed(department, values)
-    if changes:
-        record_event(
-            actor=actor,
-            action="department.updated",
-            entity_type="department",
-            entity_id=department.id,
-            changes=changes,
-        )
+    _audit_changes(actor, department, "department", _changed(department, values))
     db.session.flush()
     return department
 
@@ -286,15 +290,7 @@ def update_clinic(*, actor, clinic, **fields):
     values = _clinic_values(current)
     if "is_active" in fields:
         values["is_active"] = bool(fields["is_active"])
-    changes = _changed(clinic, values)
-    if changes:
-        record_event(
-            actor=actor,
-            action="clinic.updated",
-            entity_type="clinic",
-            entity_id=clinic.id,
-            changes=changes,
-        )
+    _audit_changes(actor, clinic, "clinic", _changed(clinic, values))
     db.session.flush()
     return clinic
 
@@ -541,14 +537,7 @@ def update_doctor(*, actor, doctor, **fields):
             changes["department_ids"] = [before, after]
     changes.update(_changed(doctor, cleaned))
     changes.update(_changed(doctor.user, user_values))
-    if changes:
-        record_event(
-            actor=actor,
-            action="doctor.updated",
-            entity_type="doctor",
-            entity_id=doctor.id,
-            changes=changes,
-        )
+    _audit_changes(actor, doctor, "doctor", changes)
     db.session.flush()
     return doctor
 
