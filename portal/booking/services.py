@@ -206,15 +206,6 @@ def doctor_schedule(*, actor, first_day, last_day):
     return doctor, db.session.scalars(_with_people(statement)).all()
 
 
-def doctor_day(*, actor, now, day=None):
-    """The signed-in doctor's appointments on one clinic-local day (today by default)."""
-    require_role(actor, Role.DOCTOR)
-    doctor = doctor_of(actor)
-    day = day or now.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
-    doctor, appointments = doctor_schedule(actor=actor, first_day=day, last_day=day)
-    return doctor, day, appointments
-
-
 def bookable_doctor(doctor_id):
     """An active doctor taking patients at an active clinic, or NotFound."""
     doctor = db.session.scalar(
