@@ -81,7 +81,8 @@ def _init_extensions(app):
     db.init_app(app)
     from portal import db as database
 
-    database.init_app(app, db.session)
+    with app.app_context():
+        database.init_app(app, db.session)
     migrate.init_app(
         app,
         db,
@@ -106,6 +107,10 @@ def _init_extensions(app):
 
     auth_views.init_login_manager(login_manager)
     _import_models()
+
+    from portal.scheduling import availability
+
+    availability.init_app(app)
 
 
 def _import_models():

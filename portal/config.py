@@ -16,7 +16,8 @@ def from_environment(instance_path):
         "ENV_NAME": env_name,
         "SECRET_KEY": env.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Seconds a pooled connection may sit unused before it is checked (db.py).
+        "DATABASE_PING_AFTER_IDLE": float(env.get("DATABASE_PING_AFTER_IDLE", "10")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", str(production)) == "True",
@@ -31,6 +32,9 @@ def from_environment(instance_path):
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "API_ACCESS_TOKEN_MINUTES": int(env.get("API_ACCESS_TOKEN_MINUTES", "15")),
+        # Free-slot computations each worker keeps: a doctor's two-week strip each, about
+        # 25 kB for a full-time doctor; 0 computes every time. See scheduling/availability.
+        "SLOT_CACHE_SIZE": int(env.get("SLOT_CACHE_SIZE", "1024")),
     }
 
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import Role, User
@@ -87,3 +88,18 @@ def test_overlapping_appointments_of_one_doctor_are_refused_on_postgresql(
     # Seats of the same slot share their start, so they may overlap.
     db.session.add(appointment(doctor, make_patient(), seat=2))
     db.session.commit()
+
+
+def test_a_write_under_way_is_never_committed_by_a_read_only_request(db, make_user):
+    # read_only must not switch a session that has begun to statement-by-statement
+    # commits: the write below would then be saved although it was rolled back.
+    from portal.db import read_only
+
+    db.session.add(User(email="draft@example.org", full_name="Draft", role=Role.PATIENT))
+    db.session.flush()
+    read_only(db.session)
+    db.session.add(User(email="draft2@example.org", full_name="Draft", role=Role.PATIENT))
+    db.session.flush()
+    db.session.rollback()
+    emails = db.session.scalars(select(User.email).where(User.email.like("draft%"))).all()
+    assert emails == []

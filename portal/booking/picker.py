@@ -60,18 +60,34 @@ def _time_label(wall, locale):
     return format_time(wall, "short", locale=locale)
 
 
-def _describe(slot, label, book, move, places):
+@lru_cache(maxsize=65536)
+def _choice(slot, zone, locale, confirm, book, move):
+    """How a slot is offered, in a language: the same slot is offered on many requests
+    while the doctor's schedule stays the same, so the answer is kept."""
+    start = slot.start.isoformat()
+    label = _time_label(slot.start.astimezone(zone).time(), locale)
     if move is not None:
-        return move % {"time": label}
-    text = book % {"time": label}
-    if slot.seats_left > 1:
-        text += ", " + places(slot.seats_left)
-    return text
+        description = move % {"time": label}
+    else:
+        description = book % {"time": label}
+        if slot.seats_left > 1:
+            places = ngettext("%(num)d place left", "%(num)d places left", slot.seats_left)
+            description += ", " + places
+    return SlotChoice(
+        start=start,
+        label=label,
+        href=confirm and f"{confirm}?{urlencode({'start': start})}",
+        seats_left=slot.seats_left,
+        description=description,
+    )
 
 
-def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, settings=None):
+def build_picker(
+    doctor, *, day=None, strip_start=None, reschedule=None, settings=None, version=None
+):
     """The picker for a doctor (a Doctor or a SlotSource): one slot computation for the
-    whole strip."""
+    whole strip. `version`, the doctor's schedule version read in this request, lets the
+    worker reuse the strip's slots it computed before (pages that only show slots)."""
     now = utcnow()
     today = now.astimezone(ZoneInfo(doctor.timezone)).date()
     if day is not None and strip_start is None and day >= today:
@@ -85,6 +101,7 @@ def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, setting
         now=now,
         settings=settings,
         ignore_appointment_id=reschedule.id if reschedule else None,
+        version=version,
     )
     by_day = defaultdict(list)
     for slot in slots:
@@ -106,9 +123,6 @@ def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, setting
     if reschedule is not None:
         move = gettext("Move to %(time)s")
 
-    def places(count):
-        return ngettext("%(num)d place left", "%(num)d places left", count)
-
     earlier = None
     if strip_start > today:
         earlier = max(today, strip_start - timedelta(days=STRIP_DAYS))
@@ -120,23 +134,14 @@ def build_picker(doctor, *, day=None, strip_start=None, reschedule=None, setting
         days=[
             DayLink(
                 day=candidate,
-                label=format_date(candidate, "EEE d MMM"),
+                label=_day_label(candidate, locale, "EEE d MMM"),
                 href=f"{base}?day={candidate.isoformat()}",
                 free=bool(by_day.get(candidate)),
                 current=candidate == day,
             )
             for candidate in days
         ],
-        slots=[
-            SlotChoice(
-                start=slot.start.isoformat(),
-                label=(label := _time_label(slot.start.astimezone(zone).time(), locale)),
-                href=confirm and f"{confirm}?{urlencode({'start': slot.start.isoformat()})}",
-                seats_left=slot.seats_left,
-                description=_describe(slot, label, book, move, places),
-            )
-            for slot in by_day.get(day, [])
-        ],
+        slots=[_choice(slot, zone, locale, confirm, book, move) for slot in by_day.get(day, [])],
         earlier_href=earlier and f"{base}?from={earlier.isoformat()}",
         later_href=f"{base}?from={(strip_start + timedelta(days=STRIP_DAYS)).isoformat()}",
         reschedule_id=reschedule.id if reschedule else None,

@@ -15,7 +15,7 @@ from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCance
 from portal.booking.forms import BookForm, CancelForm, RescheduleForm
 from portal.booking.models import Status
 from portal.booking.picker import build_picker
-from portal.db import utcnow
+from portal.db import read_only, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, render_partial
@@ -44,11 +44,13 @@ def _parse_start(value):
 
 @bp.get("/doctors/<int:doctor_id>")
 def doctor(doctor_id):
+    read_only(db.session)
     profile = services.bookable_doctor(doctor_id)
     picker = build_picker(
         profile,
         day=_parse_date(request.args.get("day")),
         strip_start=_parse_date(request.args.get("from")),
+        version=profile.schedule_version,
     )
     return render_template("booking/doctor.html", doctor=profile, picker=picker)
 
@@ -57,14 +59,17 @@ def doctor(doctor_id):
 def slots(doctor_id):
     if not is_htmx():
         return doctor(doctor_id)
-    # The busiest page of the portal: one query for the doctor and the rules, three for
-    # the schedule, and a template that only loops.
+    # The busiest page of the portal: one query for the doctor, the rules and the schedule
+    # version, three more for the schedule when this worker has not computed the strip
+    # since the schedule last changed, and a template that only loops.
+    read_only(db.session)
     source = services.slot_source(doctor_id)
     picker = build_picker(
         source,
         day=_parse_date(request.args.get("day")),
         strip_start=_parse_date(request.args.get("from")),
         settings=source,
+        version=source.schedule_version,
     )
     return render_partial("booking/doctor.html", "booking/_slot_picker.html", picker=picker)
 

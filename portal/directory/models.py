@@ -1,9 +1,11 @@
 """The directory: clinics, departments, doctors, patients and who cares for whom."""
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -19,6 +21,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TranslatedMixin, Translations, UTCDateTime, utcnow
 from portal.extensions import db
+
+
+def new_schedule_version():
+    """A fresh schedule version: random, so no earlier state of any doctor has it."""
+    return secrets.randbits(62)
+
 
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
@@ -106,6 +114,11 @@ class Doctor(TranslatedMixin, db.Model):
     # The weekly schedule's shape; the intervals themselves are WeeklyHours rows.
     slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
     seats_per_slot: Mapped[int] = mapped_column(Integer, default=1)
+    # Takes a new random value whenever the doctor's free times may change (hours, time
+    # off, appointments; see scheduling.availability), so pages can reuse computed slots.
+    schedule_version: Mapped[int] = mapped_column(
+        BigInteger, default=new_schedule_version, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user = relationship("User", back_populates="doctor")

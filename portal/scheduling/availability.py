@@ -1,16 +1,39 @@
-"""Bookable slots of a doctor, read from the database and computed by slots.py."""
+"""Bookable slots of a doctor, read from the database and computed by slots.py.
 
+Free slots depend only on the schedule (weekly hours, time off, active appointments), not
+on the clock, so a page that only shows them may reuse them: each worker keeps the ones it
+computed, keyed by the doctor's schedule version. That version takes a new random value in
+the same transaction as any change to those rows (the flush listener below), so a worker
+whose key matches the version it just read holds slots at least as fresh as that version.
+Bookings never use kept slots: they lock the doctor and read the database.
+"""
+
+import threading
 from collections import defaultdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from cachetools import LRUCache
+from flask import current_app
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.booking.models import Appointment, Status
 from portal.db import UTCDateTime
+from portal.directory.models import Doctor, new_schedule_version
 from portal.extensions import db
 from portal.scheduling.models import TimeOff, WeeklyHours
-from portal.scheduling.slots import Busy, WeeklyInterval, compute_slots, day_bounds
+from portal.scheduling.slots import (
+    Busy,
+    WeeklyInterval,
+    bookable,
+    compute_slots,
+    day_bounds,
+    open_slots,
+)
+
+CACHE = "portal.open_slots"
 
 # Built once: the busiest page runs these on every request.
 _HOURS = select(WeeklyHours.weekday, WeeklyHours.start_time, WeeklyHours.end_time).where(
@@ -29,14 +52,80 @@ _BUSY = select(Appointment.starts_at, Appointment.ends_at).where(
     Appointment.ends_at > bindparam("busy_from", type_=UTCDateTime),
 )
 _BUSY_BUT_ONE = _BUSY.where(Appointment.id != bindparam("ignore_id"))
+_NEW_VERSION = (
+    Doctor.__table__.update()
+    .where(Doctor.__table__.c.id == bindparam("doctor_id"))
+    .values(schedule_version=bindparam("version"))
+)
 
 
-def available_slots(*, doctor, first_day, last_day, now, settings, ignore_appointment_id=None):
+class SlotCache:
+    """A worker's computed free slots, the least recently used dropped first; a size of 0
+    keeps nothing."""
+
+    def __init__(self, size):
+        self._entries = LRUCache(maxsize=size) if size > 0 else None
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        if self._entries is None:
+            return None
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key, value):
+        if self._entries is None:
+            return
+        with self._lock:
+            self._entries[key] = value
+
+
+def init_app(app):
+    app.extensions[CACHE] = SlotCache(app.config["SLOT_CACHE_SIZE"])
+
+
+def available_slots(
+    *, doctor, first_day, last_day, now, settings, ignore_appointment_id=None, version=None
+):
     """Bookable slots of the doctor for clinic-local dates first_day..last_day: 3 queries.
 
-    `doctor` is a Doctor or any object with its scheduling fields and `timezone`."""
+    `doctor` is a Doctor or any object with its scheduling fields and `timezone`. With
+    `version`, the doctor's schedule version read in this request, slots this worker
+    computed for the same version are reused (no query); only pages that show slots pass
+    it, never a booking."""
     if not doctor.is_active or not doctor.accepting_patients:
         return []
+    if version is None or ignore_appointment_id is not None:
+        slots = _open_slots(doctor, first_day, last_day, ignore_appointment_id)
+        starts = None
+    else:
+        key = (
+            doctor.id,
+            version,
+            doctor.timezone,
+            doctor.slot_minutes,
+            doctor.seats_per_slot,
+            doctor.max_appointments_per_day,
+            first_day,
+            last_day,
+        )
+        cache = current_app.extensions[CACHE]
+        kept = cache.get(key)
+        if kept is None:
+            computed = _open_slots(doctor, first_day, last_day)
+            kept = (computed, [slot.start for slot in computed])
+            cache.put(key, kept)
+        slots, starts = kept
+    return bookable(
+        slots,
+        now=now,
+        min_notice=timedelta(minutes=settings.min_notice_minutes),
+        horizon=timedelta(days=settings.horizon_days),
+        starts=starts,
+    )
+
+
+def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
     zone = ZoneInfo(doctor.timezone)
     window_start = day_bounds(first_day, zone)[0]
     window_end = day_bounds(last_day, zone)[1]
@@ -55,7 +144,7 @@ def available_slots(*, doctor, first_day, last_day, now, settings, ignore_appoin
         busy = connection.execute(
             _BUSY_BUT_ONE, {**window, "ignore_id": ignore_appointment_id}
         ).all()
-    return compute_slots(
+    return open_slots(
         hours=[WeeklyInterval(weekday, start, end) for weekday, start, end in hours],
         time_off=[(start, end) for start, end in time_off],
         busy=[Busy(start, end) for start, end in busy],
@@ -64,11 +153,60 @@ def available_slots(*, doctor, first_day, last_day, now, settings, ignore_appoin
         tz=zone,
         slot_minutes=doctor.slot_minutes,
         seats=doctor.seats_per_slot,
-        min_notice=timedelta(minutes=settings.min_notice_minutes),
-        horizon=timedelta(days=settings.horizon_days),
         max_per_day=doctor.max_appointments_per_day,
-        now=now,
     )
+
+
+# Schedule versions --------------------------------------------------------------------
+
+_SCHEDULE_ROWS = (WeeklyHours, TimeOff)
+_APPOINTMENT_TIMES = ("starts_at", "ends_at", "doctor_id")
+
+
+def _changes_free_times(instance, state):
+    """Whether flushing this new, changed or deleted row may change its doctor's slots."""
+    if isinstance(instance, _SCHEDULE_ROWS):
+        return True
+    if not isinstance(instance, Appointment):
+        return False
+    if state == "new":
+        return instance.status != Status.CANCELLED
+    if state == "deleted":
+        return True
+    attrs = inspect(instance).attrs
+    if any(attrs[name].history.has_changes() for name in _APPOINTMENT_TIMES):
+        return True
+    # Completed and no-show visits keep their time taken; only cancelling frees it.
+    status = attrs.status.history
+    return Status.CANCELLED in (*status.added, *status.deleted)
+
+
+@event.listens_for(Session, "after_flush")
+def _new_schedule_versions(session, _context):
+    """Give each doctor whose free times this flush may change a new schedule version, in
+    the same transaction. Doctors go in id order, so two such flushes cannot deadlock."""
+    doctors = set()
+    for state, instances in (
+        ("new", session.new),
+        ("changed", session.dirty),
+        ("deleted", session.deleted),
+    ):
+        for instance in instances:
+            if _changes_free_times(instance, state):
+                doctors.add(instance.doctor_id)
+                if isinstance(instance, Appointment):
+                    # A moved appointment frees time on its former doctor's schedule too.
+                    doctors.update(inspect(instance).attrs.doctor_id.history.deleted)
+    doctors.discard(None)
+    if not doctors:
+        return
+    connection = session.connection()
+    for doctor_id in sorted(doctors):
+        version = new_schedule_version()
+        connection.execute(_NEW_VERSION, {"doctor_id": doctor_id, "version": version})
+        doctor = session.identity_map.get(session.identity_key(Doctor, doctor_id))
+        if doctor is not None:
+            set_committed_value(doctor, "schedule_version", version)
 
 
 def next_free_slots(doctors, *, now, settings, days=14):

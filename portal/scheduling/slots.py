@@ -11,7 +11,7 @@ itself (New York 2026-03-08 02:30 -> 07:00Z, i.e. 03:00 EDT).
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,8 +24,10 @@ __all__ = [
     "Busy",
     "Slot",
     "WeeklyInterval",
+    "bookable",
     "compute_slots",
     "day_bounds",
+    "open_slots",
     "resolve_wall_time",
 ]
 
@@ -50,7 +52,7 @@ class Busy:
     end: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slot:
     """A bookable slot between two aware UTC instants."""
 
@@ -120,14 +122,60 @@ def compute_slots(
     now: datetime,
 ) -> list[Slot]:
     """Bookable slots for clinic-local dates first_day..last_day (inclusive), ordered by start."""
-    if first_day > last_day:
-        raise ValueError(f"first_day {first_day} is after last_day {last_day}")
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    length = timedelta(minutes=slot_minutes)
+    slots = open_slots(
+        hours=hours,
+        time_off=time_off,
+        busy=busy,
+        first_day=first_day,
+        last_day=last_day,
+        tz=tz,
+        slot_minutes=slot_minutes,
+        seats=seats,
+        max_per_day=max_per_day,
+    )
+    return bookable(slots, now=now, min_notice=min_notice, horizon=horizon)
+
+
+def bookable(
+    slots: list[Slot],
+    *,
+    now: datetime,
+    min_notice: timedelta,
+    horizon: timedelta,
+    starts: list[datetime] | None = None,
+) -> list[Slot]:
+    """The slots (ordered by start, as open_slots gives them) that start between
+    now + min_notice and now + horizon, both included. `starts`, the slots' starts, saves
+    listing them again when the same slots are asked about often."""
     # In UTC, because adding to a zoned datetime moves its wall clock, not real time.
     now = now.astimezone(UTC)
-    earliest, latest = now + min_notice, now + horizon
+    if starts is None:
+        starts = [slot.start for slot in slots]
+    first = bisect_left(starts, now + min_notice)
+    last = bisect_right(starts, now + horizon)
+    return slots[first:last]
+
+
+def open_slots(
+    *,
+    hours: Iterable[WeeklyInterval],
+    time_off: Iterable[tuple[datetime, datetime]],
+    busy: Iterable[Busy],
+    first_day: date,
+    last_day: date,
+    tz: ZoneInfo,
+    slot_minutes: int,
+    seats: int,
+    max_per_day: int | None,
+) -> list[Slot]:
+    """Free slots for clinic-local dates first_day..last_day (inclusive), ordered by start,
+    whatever the time now: compute_slots is these, less the ones too soon or too far off.
+    They depend only on the schedule, so they can be kept until the schedule changes."""
+    if first_day > last_day:
+        raise ValueError(f"first_day {first_day} is after last_day {last_day}")
+    length = timedelta(minutes=slot_minutes)
 
     by_weekday: defaultdict[int, list[WeeklyInterval]] = defaultdict(list)
     for interval in hours:
@@ -141,16 +189,17 @@ def compute_slots(
     kept_until = _DAWN
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
-        day_start, day_end = day_bounds(day, tz)
-        if day_end <= earliest or day_start > latest:
+        intervals = by_weekday[day.weekday()]
+        if not intervals:
             continue
         if max_per_day is not None:
+            day_start, day_end = day_bounds(day, tz)
             booked = bisect_left(booked_starts, day_end) - bisect_left(booked_starts, day_start)
             if booked >= max_per_day:
                 continue
 
         grid: list[datetime] = []
-        for interval in by_weekday[day.weekday()]:
+        for interval in intervals:
             start = resolve_wall_time(day, interval.start, tz)
             end = resolve_wall_time(day, interval.end, tz)
             # Absolute steps, so DST days get no phantom or duplicated hour.
@@ -166,8 +215,6 @@ def compute_slots(
             if start < kept_until:
                 continue
             kept_until = end
-            if not earliest <= start <= latest:
-                continue
             if off_reach[bisect_left(off_starts, end)] > start:
                 continue
             first = bisect_left(busy_starts, start)

@@ -194,6 +194,51 @@ def test_a_doctor_closing_and_a_patient_cancelling_at_once_do_not_both_win(
         assert stored.status == Status.CANCELLED
 
 
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_patient_cancelling_and_moving_one_visit_at_once_ends_cancelled(
+    app, db, doctor, patient, make_patient, attempt
+):
+    # Two tabs: one cancels, one moves the visit, while someone else books that doctor.
+    appointment = services.book(
+        actor=patient.user, patient=patient, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+    )
+    db.session.commit()
+    appointment_id, target = appointment.id, MONDAY_10 + timedelta(hours=3)
+
+    def own(change):
+        def job():
+            record = _db.session.get(Appointment, appointment_id)
+            actor = _db.session.get(User, patient.user_id)
+            try:
+                change(actor, record)
+            except NotChangeable:
+                raise SlotUnavailable() from None
+
+        return job
+
+    cancel = own(
+        lambda actor, record: services.cancel(actor=actor, appointment=record, reason="", now=NOW)
+    )
+    move = own(
+        lambda actor, record: services.reschedule(
+            actor=actor, appointment=record, start=target, now=NOW
+        )
+    )
+    other = booking_job(make_patient().id, doctor.id, MONDAY_10 + timedelta(hours=5))
+    outcomes = run_together(app, [cancel, move, other])
+    # Whichever goes first, the cancel wins: a moved visit can still be cancelled, a
+    # cancelled one cannot be moved. Nobody waits on the other for ever (no deadlock).
+    assert outcomes[0] == "ok", outcomes
+    assert outcomes[2] == "ok", outcomes
+    db.session.expire_all()
+    stored = db.session.get(Appointment, appointment_id)
+    if outcomes[1] == "ok":
+        assert (stored.status, stored.starts_at) == (Status.CANCELLED, target)
+    else:
+        assert outcomes[1] == "unavailable", outcomes
+        assert (stored.status, stored.starts_at) == (Status.CANCELLED, MONDAY_10)
+
+
 def test_simultaneous_sign_ups_all_succeed(app, db):
     barrier = threading.Barrier(12)
     statuses = []

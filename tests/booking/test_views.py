@@ -278,3 +278,18 @@ def test_the_reason_follows_the_patient_to_another_time(
     panel = htmx.get(links[0].replace("&amp;", "&"))
     assert "Sore throat" in panel.text
     assert "Book this appointment" in panel.text
+
+
+def test_the_day_strip_speaks_the_visitors_language(htmx, db, doctor):
+    french = htmx.get(
+        f"/doctors/{doctor.id}/slots", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+    ).text
+    english = htmx.get(f"/doctors/{doctor.id}/slots").text
+    days = re.compile(r'class="day[^"]*"[^>]*><span>([^<]+)</span>')
+    french_days, english_days = days.findall(french), days.findall(english)
+    assert len(french_days) == len(english_days) == 14
+    weekdays_fr = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+    assert all(label.startswith(weekdays_fr) for label in french_days), french_days
+    assert all(
+        label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") for label in english_days
+    )
