@@ -56,6 +56,9 @@ def test_a_visitor_filters_by_department_and_city_then_opens_the_doctor(page, li
     names, department = make_directory(live_server.app)
     page.goto("/")
     page.get_by_role("link", name="Find a doctor").first.click()
+    # Until the page has loaded, htmx (a deferred script) is not listening for changes
+    # yet, and a filter chosen that early waits for the "Show doctors" button.
+    page.wait_for_url(re.compile(r"/find$"), wait_until="load")
     expect(page.get_by_role("heading", name="Find a doctor")).to_be_visible()
     # Proof that the results are swapped in place rather than the page reloaded.
     page.evaluate("window.stillThisPage = true")
