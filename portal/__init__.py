@@ -108,9 +108,11 @@ def _init_extensions(app):
     auth_views.init_login_manager(login_manager)
     _import_models()
 
+    from portal.booking import picker
     from portal.scheduling import availability
 
     availability.init_app(app)
+    picker.init_app(app)
 
 
 def _import_models():

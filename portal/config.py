@@ -35,6 +35,9 @@ def from_environment(instance_path):
         # Free-slot computations each worker keeps: a doctor's two-week strip each, about
         # 25 kB for a full-time doctor; 0 computes every time. See scheduling/availability.
         "SLOT_CACHE_SIZE": int(env.get("SLOT_CACHE_SIZE", "1024")),
+        # Rendered day-slots partials each worker keeps, about 7 kB each; 0 renders every
+        # time. See booking/picker.render_slot_picker.
+        "SLOT_PICKER_CACHE_SIZE": int(env.get("SLOT_PICKER_CACHE_SIZE", "4096")),
     }
 
 

@@ -15,7 +15,12 @@ def is_htmx():
 def render_partial(page, partial, status=200, **context):
     """One URL, two renderings: the partial for HTMX, else the whole page."""
     template = partial if is_htmx() else page
-    response = make_response(render_template(template, **context), status)
+    return partial_response(render_template(template, **context), status)
+
+
+def partial_response(body, status=200):
+    """A response whose body depends on whether HTMX asked (caches must keep both)."""
+    response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
 

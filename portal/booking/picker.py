@@ -3,20 +3,22 @@ label prepared here, so the template only loops (the day-slots partial is the po
 busiest page)."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import url_for
+from flask import current_app, render_template, url_for
 from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
 from portal.db import utcnow
+from portal.scheduling.availability import SlotCache
 
 STRIP_DAYS = 14
+RENDERED = "portal.rendered_slot_pickers"
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,16 @@ class SlotChoice:
     description: str  # what a screen reader says of the button
 
 
-@dataclass
+@dataclass(frozen=True)
 class Picker:
+    """Everything the slot picker shows; a value, so equal pickers render the same."""
+
     doctor_id: int
     zone: str
     selected: date
     heading: str
-    days: list = field(default_factory=list)
-    slots: list = field(default_factory=list)
+    days: tuple[DayLink, ...] = ()
+    slots: tuple[SlotChoice, ...] = ()
     earlier_href: str | None = None
     later_href: str = ""
     reschedule_id: int | None = None
@@ -131,7 +135,7 @@ def build_picker(
         zone=doctor.timezone,
         selected=day,
         heading=_day_label(day, locale, "full"),
-        days=[
+        days=tuple(
             DayLink(
                 day=candidate,
                 label=_day_label(candidate, locale, "EEE d MMM"),
@@ -140,9 +144,31 @@ def build_picker(
                 current=candidate == day,
             )
             for candidate in days
-        ],
-        slots=[_choice(slot, zone, locale, confirm, book, move) for slot in by_day.get(day, [])],
+        ),
+        slots=tuple(
+            _choice(slot, zone, locale, confirm, book, move) for slot in by_day.get(day, ())
+        ),
         earlier_href=earlier and f"{base}?from={earlier.isoformat()}",
         later_href=f"{base}?from={(strip_start + timedelta(days=STRIP_DAYS)).isoformat()}",
         reschedule_id=reschedule.id if reschedule else None,
     )
+
+
+def init_app(app):
+    app.extensions[RENDERED] = SlotCache(app.config["SLOT_PICKER_CACHE_SIZE"])
+
+
+def render_slot_picker(picker):
+    """The slot picker partial's HTML. It depends on the picker and the language alone,
+    so each worker keeps what it rendered: the same free times of a doctor's day, asked
+    again in the same language, cost no rendering. A picker that moves an appointment
+    holds the visitor's CSRF token in its forms, so it is rendered every time."""
+    if picker.reschedule_id is not None:
+        return render_template("booking/_slot_picker.html", picker=picker)
+    key = (picker, str(get_locale()))
+    kept = current_app.extensions[RENDERED]
+    html = kept.get(key)
+    if html is None:
+        html = render_template("booking/_slot_picker.html", picker=picker)
+        kept.put(key, html)
+    return html

@@ -14,11 +14,11 @@ from portal.booking.calendar import appointment_ics
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.forms import BookForm, CancelForm, RescheduleForm
 from portal.booking.models import Status
-from portal.booking.picker import build_picker
+from portal.booking.picker import build_picker, render_slot_picker
 from portal.db import read_only, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
-from portal.htmx import hx_redirect, is_htmx, render_partial
+from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
 from portal.web import attach_errors
 
 bp = Blueprint("booking", __name__)
@@ -61,7 +61,8 @@ def slots(doctor_id):
         return doctor(doctor_id)
     # The busiest page of the portal: one query for the doctor, the rules and the schedule
     # version, three more for the schedule when this worker has not computed the strip
-    # since the schedule last changed, and a template that only loops.
+    # since the schedule last changed, and the partial rendered when this worker has not
+    # rendered the same free times of that day in that language before.
     read_only(db.session)
     source = services.slot_source(doctor_id)
     picker = build_picker(
@@ -71,7 +72,7 @@ def slots(doctor_id):
         settings=source,
         version=source.schedule_version,
     )
-    return render_partial("booking/doctor.html", "booking/_slot_picker.html", picker=picker)
+    return partial_response(render_slot_picker(picker))
 
 
 @bp.get("/doctors/<int:doctor_id>/book")

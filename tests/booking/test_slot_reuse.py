@@ -293,3 +293,27 @@ def test_the_partial_uses_the_default_rules_until_an_admin_saves_some(htmx, db, 
     offered_times = shown(htmx, doctor.id, day)
     assert offered_times
     assert offered_times == free_now(db, doctor.id, day)
+
+
+def test_the_same_day_asked_in_two_languages_comes_back_in_each(htmx, db, doctor):
+    day = a_working_day(doctor).isoformat()
+    path = f"/doctors/{doctor.id}/slots?day={day}"
+    english = htmx.get(path).text
+    french = htmx.get(path, headers={"Accept-Language": "fr"}).text
+    assert "Choose a day" in english
+    assert "Choisissez un jour" in french
+    assert "Choose a day" not in french
+    assert "Choose a day" in htmx.get(path).text  # and English again after the French
+    assert offered(english) == offered(french)
+
+
+def test_a_kept_partial_is_the_same_page_as_a_fresh_one(app, htmx, db, doctor, monkeypatch):
+    path = f"/doctors/{doctor.id}/slots?day={a_working_day(doctor).isoformat()}"
+    htmx.get(path)
+    kept = htmx.get(path)
+    monkeypatch.setitem(app.extensions, picker.RENDERED, availability.SlotCache(0))
+    fresh = htmx.get(path)
+    assert kept.text == fresh.text
+    assert kept.headers["Vary"] == fresh.headers["Vary"]
+    assert "HX-Request" in kept.headers["Vary"]
+    assert "<html" not in kept.text
