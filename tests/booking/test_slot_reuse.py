@@ -115,12 +115,16 @@ def hours_added(db, doctor, patient, admin, day):
     db.session.commit()
 
 
-def hours_changed(db, doctor, patient, admin, day):
-    interval = db.session.scalar(
+def hours_of_the_day(db, doctor, day):
+    return db.session.scalar(
         select(WeeklyHours).where(
             WeeklyHours.doctor_id == doctor.id, WeeklyHours.weekday == day.weekday()
         )
     )
+
+
+def hours_changed(db, doctor, patient, admin, day):
+    interval = hours_of_the_day(db, doctor, day)
     scheduling.update_interval(
         actor=admin, interval=interval, weekday=day.weekday(), start=time(8), end=time(12)
     )
@@ -128,12 +132,7 @@ def hours_changed(db, doctor, patient, admin, day):
 
 
 def hours_removed(db, doctor, patient, admin, day):
-    interval = db.session.scalar(
-        select(WeeklyHours).where(
-            WeeklyHours.doctor_id == doctor.id, WeeklyHours.weekday == day.weekday()
-        )
-    )
-    scheduling.remove_interval(actor=admin, interval=interval)
+    scheduling.remove_interval(actor=admin, interval=hours_of_the_day(db, doctor, day))
     db.session.commit()
 
 
