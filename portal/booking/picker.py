@@ -15,7 +15,7 @@ from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
 from portal.db import utcnow
-from portal.scheduling.availability import SlotCache
+from portal.scheduling.availability import WorkerCache
 
 STRIP_DAYS = 14
 RENDERED = "portal.rendered_slot_pickers"
@@ -155,7 +155,7 @@ def build_picker(
 
 
 def init_app(app):
-    app.extensions[RENDERED] = SlotCache(app.config["SLOT_PICKER_CACHE_SIZE"])
+    app.extensions[RENDERED] = WorkerCache(app.config["SLOT_PICKER_CACHE_SIZE"])
 
 
 def render_slot_picker(picker):

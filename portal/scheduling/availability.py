@@ -59,9 +59,9 @@ _NEW_VERSION = (
 )
 
 
-class SlotCache:
-    """A worker's computed free slots, the least recently used dropped first; a size of 0
-    keeps nothing."""
+class WorkerCache:
+    """What one worker keeps of its own work (free slots here, rendered pickers in
+    booking.picker), the least recently used dropped first; a size of 0 keeps nothing."""
 
     def __init__(self, size):
         self._entries = LRUCache(maxsize=size) if size > 0 else None
@@ -81,7 +81,7 @@ class SlotCache:
 
 
 def init_app(app):
-    app.extensions[CACHE] = SlotCache(app.config["SLOT_CACHE_SIZE"])
+    app.extensions[CACHE] = WorkerCache(app.config["SLOT_CACHE_SIZE"])
 
 
 def available_slots(

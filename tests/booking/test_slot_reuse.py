@@ -269,7 +269,7 @@ def test_a_second_look_at_a_strip_asks_the_database_once(htmx, db, doctor, patie
 
 
 def test_with_no_slots_kept_every_look_computes(app, htmx, db, doctor, monkeypatch):
-    monkeypatch.setitem(app.extensions, availability.CACHE, availability.SlotCache(0))
+    monkeypatch.setitem(app.extensions, availability.CACHE, availability.WorkerCache(0))
     look = partial(shown, htmx, doctor.id, a_working_day(doctor))
     assert statement_counts(db, [look, look]) == [4, 4]
 
@@ -310,7 +310,7 @@ def test_a_kept_partial_is_the_same_page_as_a_fresh_one(app, htmx, db, doctor, m
     path = f"/doctors/{doctor.id}/slots?day={a_working_day(doctor).isoformat()}"
     htmx.get(path)
     kept = htmx.get(path)
-    monkeypatch.setitem(app.extensions, picker.RENDERED, availability.SlotCache(0))
+    monkeypatch.setitem(app.extensions, picker.RENDERED, availability.WorkerCache(0))
     fresh = htmx.get(path)
     assert kept.text == fresh.text
     assert kept.headers["Vary"] == fresh.headers["Vary"]
