@@ -109,9 +109,10 @@ def _init_extensions(app):
     _import_models()
 
     from portal.booking import picker
-    from portal.scheduling import availability
+    from portal.scheduling import availability, notices
 
     availability.init_app(app)
+    notices.init_app(app)
     picker.init_app(app)
 
 

@@ -38,6 +38,10 @@ def from_environment(instance_path):
         # Rendered day-slots partials each worker keeps, about 7 kB each; 0 renders every
         # time. See booking/picker.render_slot_picker.
         "SLOT_PICKER_CACHE_SIZE": int(env.get("SLOT_PICKER_CACHE_SIZE", "4096")),
+        # Doctors' slot sources (scheduling fields and booking rules) each worker keeps
+        # while PostgreSQL's notices say they are unchanged; 0 reads them every time.
+        # See scheduling/notices.
+        "SLOT_SOURCE_CACHE_SIZE": int(env.get("SLOT_SOURCE_CACHE_SIZE", "4096")),
     }
 
 

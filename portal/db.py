@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, scoped_session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -96,15 +96,25 @@ def read_only(session):
     request's first statement, and only in a view that writes nothing; a request that
     has begun a transaction already keeps it. SQLite has no round trips to save.
 
-    It switches the driver's autocommit flag, which costs no round trip (SQLAlchemy's
+    Nothing happens until the request's first statement, and a request that sends none
+    (everything it needs kept in the worker) takes no connection from the pool. Then the
+    driver's autocommit flag is switched, which costs no round trip (SQLAlchemy's
     AUTOCOMMIT isolation level sends a SET when the connection goes back to the pool);
     manage_pool's checkin listener switches it back for the connection's next user."""
     if isinstance(session, scoped_session):
         session = session()
-    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
-        return
-    # No statement has run: psycopg2 sends BEGIN with the first one, so none is sent.
-    session.connection().connection.dbapi_connection.autocommit = True
+    if not session.in_transaction():
+        session.info[READ_ONLY] = True
+
+
+READ_ONLY = "portal.read_only"
+
+
+@event.listens_for(Session, "after_begin")
+def _begin_read_only(session, _transaction, connection):
+    if session.info.pop(READ_ONLY, False) and connection.dialect.name == "postgresql":
+        # No statement has run: psycopg2 sends BEGIN with the first one, so none is sent.
+        connection.connection.dbapi_connection.autocommit = True
 
 
 def begin_write(session):

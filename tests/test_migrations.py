@@ -2,10 +2,11 @@
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 
 from portal import create_app
 from portal.extensions import db
+from portal.scheduling import notices
 from tests.conftest import config_for, fresh_database
 
 
@@ -30,3 +31,27 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_app):
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
         upgrade()
         assert set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
+
+
+def notices_sent(url, statement):
+    """The notices another connection hears while `statement` is committed."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as listener, engine.connect() as writer:
+        listener.exec_driver_sql(f"LISTEN {notices.CHANNEL}")
+        writer.execute(text(statement))
+        listener.exec_driver_sql("SELECT 1")  # receives what arrived meanwhile
+        heard = [notice.payload for notice in listener.connection.dbapi_connection.notifies]
+    engine.dispose()
+    return heard
+
+
+def test_a_migrated_database_tells_workers_the_booking_rules_changed(empty_app, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite sends no notices")
+    url = empty_app.config["SQLALCHEMY_DATABASE_URI"]
+    change = "UPDATE booking_settings SET horizon_days = horizon_days + 1"
+    with empty_app.app_context():
+        upgrade()
+        assert notices_sent(url, change) == [notices.EVERYONE]
+        downgrade(revision="3c1f5a9d2e47")
+        assert notices_sent(url, change) == []

@@ -18,6 +18,7 @@ from portal.directory.models import Clinic, Doctor, Patient
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
+from portal.scheduling import notices
 from portal.scheduling.availability import available_slots
 from portal.scheduling.slots import day_bounds
 
@@ -263,7 +264,15 @@ _SLOT_SOURCE = select(
 
 
 def slot_source(doctor_id):
-    """The scheduling fields of a bookable doctor with the booking rules, or NotFound."""
+    """The scheduling fields of a bookable doctor with the booking rules, or NotFound.
+    On PostgreSQL a worker keeps the ones it read until a notice says they changed
+    (scheduling.notices): then this asks the database nothing."""
+    source_watch = notices.watch()
+    token = None
+    if source_watch is not None:
+        kept, token = source_watch.lookup(doctor_id)
+        if kept is not None:
+            return kept
     row = db.session.connection().execute(_SLOT_SOURCE, {"doctor_id": doctor_id}).first()
     if row is None or row[1] is None:  # no such active doctor, or their clinic is closed
         raise NotFound()
@@ -274,6 +283,8 @@ def slot_source(doctor_id):
             min_notice_minutes=DEFAULT_SETTINGS["min_notice_minutes"],
             horizon_days=DEFAULT_SETTINGS["horizon_days"],
         )
+    if token is not None:
+        source_watch.keep(doctor_id, source, token)
     return source
 
 

@@ -23,6 +23,7 @@ from portal.booking.models import Appointment, Status
 from portal.db import UTCDateTime
 from portal.directory.models import Doctor, new_schedule_version
 from portal.extensions import db
+from portal.scheduling import notices
 from portal.scheduling.models import TimeOff, WeeklyHours
 from portal.scheduling.slots import (
     Busy,
@@ -200,6 +201,7 @@ def _new_schedule_versions(session, _context):
     doctors.discard(None)
     if not doctors:
         return
+    notices.note_new_versions(session, doctors)
     connection = session.connection()
     for doctor_id in sorted(doctors):
         version = new_schedule_version()
