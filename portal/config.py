@@ -36,7 +36,7 @@ def from_environment(instance_path):
         # 25 kB for a full-time doctor; 0 computes every time. See scheduling/availability.
         "SLOT_CACHE_SIZE": int(env.get("SLOT_CACHE_SIZE", "1024")),
         # Rendered day-slots partials each worker keeps, about 7 kB each; 0 renders every
-        # time. See booking/picker.render_slot_picker.
+        # time. See booking/picker.day_slots_html.
         "SLOT_PICKER_CACHE_SIZE": int(env.get("SLOT_PICKER_CACHE_SIZE", "4096")),
         # Doctors' slot sources (scheduling fields and booking rules) each worker keeps
         # while PostgreSQL's notices say they are unchanged; 0 reads them every time.

@@ -86,6 +86,15 @@ def _choice(slot, zone, locale, confirm, book, move):
     )
 
 
+def _window(doctor, day, strip_start, now):
+    """Today in the clinic, and the first and last days of the strip to show."""
+    today = now.astimezone(ZoneInfo(doctor.timezone)).date()
+    if day is not None and strip_start is None and day >= today:
+        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
+    strip_start = max(strip_start or today, today)
+    return today, strip_start, strip_start + timedelta(days=STRIP_DAYS - 1)
+
+
 def build_picker(
     doctor, *, day=None, strip_start=None, reschedule=None, settings=None, version=None
 ):
@@ -93,11 +102,7 @@ def build_picker(
     whole strip. `version`, the doctor's schedule version read in this request, lets the
     worker reuse the strip's slots it computed before (pages that only show slots)."""
     now = utcnow()
-    today = now.astimezone(ZoneInfo(doctor.timezone)).date()
-    if day is not None and strip_start is None and day >= today:
-        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
-    strip_start = max(strip_start or today, today)
-    last = strip_start + timedelta(days=STRIP_DAYS - 1)
+    today, strip_start, last = _window(doctor, day, strip_start, now)
     slots = services.slots_for(
         doctor=doctor,
         first_day=strip_start,
@@ -107,6 +112,11 @@ def build_picker(
         ignore_appointment_id=reschedule.id if reschedule else None,
         version=version,
     )
+    return _assemble(doctor, slots, today, day, strip_start, reschedule, str(get_locale()))
+
+
+def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
+    last = strip_start + timedelta(days=STRIP_DAYS - 1)
     by_day = defaultdict(list)
     for slot in slots:
         by_day[slot.local_date].append(slot)
@@ -120,7 +130,6 @@ def build_picker(
     else:
         base = url_for("booking.slots", doctor_id=doctor.id)
         confirm = url_for("booking.confirm", doctor_id=doctor.id)
-    locale = str(get_locale())
     zone = ZoneInfo(doctor.timezone)
     # Translated once per request, filled in per slot.
     book, move = gettext("Book %(time)s"), None
@@ -158,17 +167,32 @@ def init_app(app):
     app.extensions[RENDERED] = WorkerCache(app.config["SLOT_PICKER_CACHE_SIZE"])
 
 
-def render_slot_picker(picker):
-    """The slot picker partial's HTML. It depends on the picker and the language alone,
-    so each worker keeps what it rendered: the same free times of a doctor's day, asked
-    again in the same language, cost no rendering. A picker that moves an appointment
-    holds the visitor's CSRF token in its forms, so it is rendered every time."""
-    if picker.reschedule_id is not None:
-        return render_template("booking/_slot_picker.html", picker=picker)
-    key = (picker, str(get_locale()))
+def day_slots_html(source, *, day=None, strip_start=None):
+    """The day-slots partial of a doctor's slot source (services.slot_source), for the
+    day asked (or the first with free times) and the strip that holds it.
+
+    Each worker keeps the HTML it rendered. The source holds the doctor's schedule
+    version and the booking rules, so with the strip's first and last days it fixes the
+    doctor's free times of the strip; the bookable ones (the clock drops those too soon
+    or beyond the horizon) are a run of those, known by its first start and its length.
+    Those, the day asked, today and the language are all the partial depends on: the
+    same key is the same HTML, and an answer kept from memory costs no picker to build."""
+    now = utcnow()
+    today, strip_start, last = _window(source, day, strip_start, now)
+    slots = services.slots_for(
+        doctor=source,
+        first_day=strip_start,
+        last_day=last,
+        now=now,
+        settings=source,
+        version=source.schedule_version,
+    )
+    locale = str(get_locale())
+    key = (source, day, strip_start, today, locale, slots[0].start if slots else None, len(slots))
     kept = current_app.extensions[RENDERED]
     html = kept.get(key)
     if html is None:
+        picker = _assemble(source, slots, today, day, strip_start, None, locale)
         html = render_template("booking/_slot_picker.html", picker=picker)
         kept.put(key, html)
     return html

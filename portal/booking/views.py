@@ -14,7 +14,7 @@ from portal.booking.calendar import appointment_ics
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.forms import BookForm, CancelForm, RescheduleForm
 from portal.booking.models import Status
-from portal.booking.picker import build_picker, render_slot_picker
+from portal.booking.picker import build_picker, day_slots_html
 from portal.db import read_only, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
@@ -59,20 +59,19 @@ def doctor(doctor_id):
 def slots(doctor_id):
     if not is_htmx():
         return doctor(doctor_id)
-    # The busiest page of the portal: one query for the doctor, the rules and the schedule
-    # version, three more for the schedule when this worker has not computed the strip
-    # since the schedule last changed, and the partial rendered when this worker has not
-    # rendered the same free times of that day in that language before.
+    # The busiest page of the portal. On PostgreSQL a worker that has served the doctor
+    # since their schedule or the rules last changed asks the database nothing: it keeps
+    # the doctor and the rules (scheduling.notices), the strip's free slots
+    # (scheduling.availability) and the HTML (booking.picker). Otherwise one query for
+    # the doctor and the rules, and three for the schedule if the strip is not kept.
     read_only(db.session)
     source = services.slot_source(doctor_id)
-    picker = build_picker(
+    html = day_slots_html(
         source,
         day=_parse_date(request.args.get("day")),
         strip_start=_parse_date(request.args.get("from")),
-        settings=source,
-        version=source.schedule_version,
     )
-    return partial_response(render_slot_picker(picker))
+    return partial_response(html)
 
 
 @bp.get("/doctors/<int:doctor_id>/book")
