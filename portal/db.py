@@ -4,6 +4,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
+from flask import g, has_app_context
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -102,17 +103,23 @@ def read_only(session):
     AUTOCOMMIT isolation level sends a SET when the connection goes back to the pool);
     manage_pool's checkin listener switches it back for the connection's next user."""
     if isinstance(session, scoped_session):
+        if not session.registry.has():  # no session yet, so nothing begun: none made
+            setattr(g, READ_ONLY, True)
+            return
         session = session()
     if not session.in_transaction():
-        session.info[READ_ONLY] = True
+        setattr(g, READ_ONLY, True)
 
 
-READ_ONLY = "portal.read_only"
+READ_ONLY = "portal_read_only"
 
 
 @event.listens_for(Session, "after_begin")
-def _begin_read_only(session, _transaction, connection):
-    if session.info.pop(READ_ONLY, False) and connection.dialect.name == "postgresql":
+def _begin_read_only(_session, _transaction, connection):
+    # The request's session and g live as long as its app context (Flask-SQLAlchemy).
+    if not has_app_context() or not g.pop(READ_ONLY, False):
+        return
+    if connection.dialect.name == "postgresql":
         # No statement has run: psycopg2 sends BEGIN with the first one, so none is sent.
         connection.connection.dbapi_connection.autocommit = True
 

@@ -2,8 +2,11 @@
 
 import pytest
 from flask import Flask
+from flask_limiter import Limit
+from flask_limiter.util import get_remote_address
 
 from portal import create_app
+from portal.extensions import limiter
 from tests.conftest import PASSWORD
 
 
@@ -91,3 +94,22 @@ def test_registration_without_the_csrf_token_creates_nothing(csrf_client, db):
 def test_htmx_requests_send_the_csrf_token_from_the_body(client):
     page = client.get("/login").text
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_pages_skipped_by_the_rate_limiter_are_still_limited_by_default_limits(
+    app, htmx, doctor, monkeypatch
+):
+    # The busiest pages skip the limiter's checks only while the portal sets no default
+    # limits; a portal that sets some enforces them there too.
+    page = f"/doctors/{doctor.id}/slots"
+    assert all(htmx.get(page).status_code == 200 for _ in range(5))
+    monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", "2 per minute")
+    limiter.limit_manager.set_default_limits(
+        [Limit(limit_provider="2 per minute", key_function=get_remote_address).bind(limiter)]
+    )
+    try:
+        statuses = [htmx.get(page).status_code for _ in range(3)]
+    finally:
+        limiter.limit_manager.set_default_limits([])
+        limiter.reset()
+    assert statuses == [200, 200, 429]
