@@ -35,4 +35,6 @@ def _nothing_to_limit():
         and not config.get("RATELIMIT_DEFAULT")
         and not config.get("RATELIMIT_APPLICATION")
     )
+
+
 talisman = Talisman()
