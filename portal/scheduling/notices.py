@@ -28,6 +28,7 @@ import os
 import select as readiness
 import threading
 import uuid
+import weakref
 
 from cachetools import LRUCache
 from flask import current_app, has_app_context
@@ -93,26 +94,24 @@ class SourceWatch:
         self._url = url
         self._connect_args = connect_args
         self._size = size
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._pid = None
         self._reset()
+        _WATCHES.add(self)
 
     def _reset(self):
-        # A new process (a forked worker) starts with nothing kept and no thread.
+        # Also in a forked process (a gunicorn worker of a preloaded app): it starts with
+        # nothing kept, no thread, and a lock no thread of the parent can hold.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._kept = LRUCache(maxsize=self._size)
         self._marks = set()
         self._generation = 0
         self._listening = False
         self._stop = None
         self._thread = None
-        self._pid = os.getpid()
 
     # Used by requests ---------------------------------------------------------------
 
     def _running(self):
-        if self._pid != os.getpid():
-            self._reset()
         if self._thread is None:
             self._start()
 
@@ -248,6 +247,17 @@ class SourceWatch:
             if lost:  # nothing to roll back on a connection the server dropped
                 connection.invalidate()
             connection.close()
+
+
+_WATCHES = weakref.WeakSet()
+
+
+def _after_fork():
+    for source_watch in list(_WATCHES):
+        source_watch._reset()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 class Wakeable:

@@ -4,6 +4,7 @@ worker, or by anyone writing to the database, shows there as soon as the notice 
 worker that cannot hear notices reads the database on every request."""
 
 import inspect
+import os
 import time as clock
 from datetime import datetime
 
@@ -232,3 +233,24 @@ def test_after_a_notice_only_the_source_is_read_again(other_worker, db, doctor, 
         count = worker_queries(other_worker, look)
     assert count == 1, "the notice should make the worker read the doctor again, once"
     assert worker_queries(other_worker, look) == 0
+
+
+def test_a_forked_worker_starts_with_nothing_kept_and_listens_on_its_own(other_worker, doctor):
+    # gunicorn --preload forks workers from a process that may have served already.
+    watch = other_worker.extensions[notices.EXTENSION]
+    caught_up(other_worker)
+    _, token = watch.lookup(doctor.id)
+    watch.keep(doctor.id, "kept by the parent", token)
+    child = os.fork()
+    if child == 0:  # the worker: report through the exit code, run nothing of pytest
+        status = 1
+        try:
+            if watch.lookup(doctor.id)[0] is None and watch.wait_until_listening():
+                _, token = watch.lookup(doctor.id)
+                watch.keep(doctor.id, "kept by the worker", token)
+                status = 0 if watch.lookup(doctor.id)[0] == "kept by the worker" else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert watch.lookup(doctor.id)[0] == "kept by the parent"
