@@ -86,13 +86,24 @@ def _choice(slot, zone, locale, confirm, book, move):
     )
 
 
-def _window(doctor, day, strip_start, now):
-    """Today in the clinic, and the first and last days of the strip to show."""
+def _strip(doctor, day, strip_start, *, settings=None, version=None, reschedule=None):
+    """Today in the clinic, the first day of the strip that holds `day` (or starts at
+    `strip_start`), and the bookable slots of that strip's days."""
+    now = utcnow()
     today = now.astimezone(ZoneInfo(doctor.timezone)).date()
     if day is not None and strip_start is None and day >= today:
         strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
     strip_start = max(strip_start or today, today)
-    return today, strip_start, strip_start + timedelta(days=STRIP_DAYS - 1)
+    slots = services.slots_for(
+        doctor=doctor,
+        first_day=strip_start,
+        last_day=strip_start + timedelta(days=STRIP_DAYS - 1),
+        now=now,
+        settings=settings,
+        ignore_appointment_id=reschedule.id if reschedule else None,
+        version=version,
+    )
+    return today, strip_start, slots
 
 
 def build_picker(
@@ -101,16 +112,8 @@ def build_picker(
     """The picker for a doctor (a Doctor or a SlotSource): one slot computation for the
     whole strip. `version`, the doctor's schedule version read in this request, lets the
     worker reuse the strip's slots it computed before (pages that only show slots)."""
-    now = utcnow()
-    today, strip_start, last = _window(doctor, day, strip_start, now)
-    slots = services.slots_for(
-        doctor=doctor,
-        first_day=strip_start,
-        last_day=last,
-        now=now,
-        settings=settings,
-        ignore_appointment_id=reschedule.id if reschedule else None,
-        version=version,
+    today, strip_start, slots = _strip(
+        doctor, day, strip_start, settings=settings, version=version, reschedule=reschedule
     )
     return _assemble(doctor, slots, today, day, strip_start, reschedule, str(get_locale()))
 
@@ -177,15 +180,8 @@ def day_slots_html(source, *, day=None, strip_start=None):
     or beyond the horizon) are a run of those, known by its first start and its length.
     Those, the day asked, today and the language are all the partial depends on: the
     same key is the same HTML, and an answer kept from memory costs no picker to build."""
-    now = utcnow()
-    today, strip_start, last = _window(source, day, strip_start, now)
-    slots = services.slots_for(
-        doctor=source,
-        first_day=strip_start,
-        last_day=last,
-        now=now,
-        settings=source,
-        version=source.schedule_version,
+    today, strip_start, slots = _strip(
+        source, day, strip_start, settings=source, version=source.schedule_version
     )
     locale = str(get_locale())
     key = (source, day, strip_start, today, locale, slots[0].start if slots else None, len(slots))
