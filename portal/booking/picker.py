@@ -40,6 +40,36 @@ class SlotChoice:
 
 
 @dataclass(frozen=True)
+class PickerTexts:
+    """The picker's own words in one language."""
+
+    choose_day: str
+    zone_hint: str  # with %(zone)s
+    days: str
+    earlier: str
+    later: str
+    free: str
+    full: str
+    none_free: str
+
+
+@lru_cache(maxsize=16)
+def _texts(locale):
+    """The picker's words in `locale`, the request's language, translated once: a
+    rendering then looks up no translation."""
+    return PickerTexts(
+        choose_day=gettext("Choose a day"),
+        zone_hint=gettext("Times are in the clinic's time zone: %(zone)s."),
+        days=gettext("Days"),
+        earlier=gettext("Earlier"),
+        later=gettext("Later"),
+        free=gettext("free times"),
+        full=gettext("no free time"),
+        none_free=gettext("No free time on this day. Choose another day."),
+    )
+
+
+@dataclass(frozen=True)
 class Picker:
     """Everything the slot picker shows; a value, so equal pickers render the same."""
 
@@ -52,6 +82,7 @@ class Picker:
     earlier_href: str | None = None
     later_href: str = ""
     reschedule_id: int | None = None
+    texts: PickerTexts | None = None
 
 
 @lru_cache(maxsize=8192)
@@ -163,6 +194,7 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
         earlier_href=earlier and f"{base}?from={earlier.isoformat()}",
         later_href=f"{base}?from={(strip_start + timedelta(days=STRIP_DAYS)).isoformat()}",
         reschedule_id=reschedule.id if reschedule else None,
+        texts=_texts(locale),
     )
 
 
