@@ -51,6 +51,8 @@ class PickerTexts:
     free: str
     full: str
     none_free: str
+    book: str  # a slot's button, with %(time)s
+    move: str  # the same when moving an appointment
 
 
 @lru_cache(maxsize=16)
@@ -66,6 +68,8 @@ def _texts(locale):
         free=gettext("free times"),
         full=gettext("no free time"),
         none_free=gettext("No free time on this day. Choose another day."),
+        book=gettext("Book %(time)s"),
+        move=gettext("Move to %(time)s"),
     )
 
 
@@ -165,10 +169,8 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
         base = url_for("booking.slots", doctor_id=doctor.id)
         confirm = url_for("booking.confirm", doctor_id=doctor.id)
     zone = ZoneInfo(doctor.timezone)
-    # Translated once per request, filled in per slot.
-    book, move = gettext("Book %(time)s"), None
-    if reschedule is not None:
-        move = gettext("Move to %(time)s")
+    texts = _texts(locale)
+    book, move = texts.book, texts.move if reschedule is not None else None
 
     earlier = None
     if strip_start > today:
@@ -194,7 +196,7 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
         earlier_href=earlier and f"{base}?from={earlier.isoformat()}",
         later_href=f"{base}?from={(strip_start + timedelta(days=STRIP_DAYS)).isoformat()}",
         reschedule_id=reschedule.id if reschedule else None,
-        texts=_texts(locale),
+        texts=texts,
     )
 
 
