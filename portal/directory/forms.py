@@ -1,7 +1,7 @@
 """Forms of the public directory and of the patient's own profile.
 
 They only parse input; the rules (lengths, a date of birth in the past, a known blood
-group) live in portal/directory/services.py, so the API applies the same ones.
+group) live in portal/directory/services/, so the API applies the same ones.
 """
 
 from flask_babel import lazy_gettext as _l

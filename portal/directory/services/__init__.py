@@ -1,0 +1,82 @@
+"""The directory: departments, clinics, doctors, patients and care teams, with their rules.
+
+One module per entity; every operation is importable from here as well, so callers
+write `directory.services.create_clinic(...)`."""
+
+from portal.directory.services.clinics import (
+    CLINIC_FIELDS,
+    clinic_choices,
+    create_clinic,
+    deactivate_clinic,
+    get_clinic,
+    list_cities,
+    list_clinics,
+    update_clinic,
+)
+from portal.directory.services.common import time_zones
+from portal.directory.services.departments import (
+    create_department,
+    deactivate_department,
+    get_department,
+    list_departments,
+    update_department,
+)
+from portal.directory.services.doctors import (
+    PROFILE_FIELDS,
+    SELF_FIELDS,
+    deactivate_doctor,
+    get_doctor,
+    list_doctors,
+    onboard_doctor,
+    search_doctors,
+    update_doctor,
+)
+from portal.directory.services.patients import (
+    MEDICAL_FIELDS,
+    PATIENT_FIELDS,
+    assign_patient,
+    can_see_medical,
+    create_patient,
+    doctors_of,
+    get_patient,
+    list_patients,
+    patient_for_user,
+    unassign_patient,
+    update_patient,
+)
+
+__all__ = [
+    "CLINIC_FIELDS",
+    "MEDICAL_FIELDS",
+    "PATIENT_FIELDS",
+    "PROFILE_FIELDS",
+    "SELF_FIELDS",
+    "assign_patient",
+    "can_see_medical",
+    "clinic_choices",
+    "create_clinic",
+    "create_department",
+    "create_patient",
+    "deactivate_clinic",
+    "deactivate_department",
+    "deactivate_doctor",
+    "doctors_of",
+    "get_clinic",
+    "get_department",
+    "get_doctor",
+    "get_patient",
+    "list_cities",
+    "list_clinics",
+    "list_departments",
+    "list_doctors",
+    "list_patients",
+    "onboard_doctor",
+    "patient_for_user",
+    "search_doctors",
+    "time_zones",
+    "unassign_patient",
+    "update_clinic",
+    "update_department",
+    "update_doctor",
+    "update_patient",
+]
