@@ -7,10 +7,11 @@ TEST_DATABASE_URL is set (a fresh database per run, created and dropped here).
 import os
 import uuid
 from contextlib import contextmanager
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
@@ -26,6 +27,14 @@ from portal.scheduling import notices
 from portal.scheduling.models import WeeklyHours
 
 PASSWORD = "correct-horse-battery"
+
+# Every test but the browser journeys starts at this instant and the clock runs on from
+# there, so no result depends on the day or the hour the suite runs. PORTAL_TEST_NOW
+# names another instant (ISO 8601 with an offset); CI runs the suite at a few of them: a
+# weekday afternoon, a weekend night, and the nights the clocks change.
+SUITE_NOW = datetime.fromisoformat(os.environ.get("PORTAL_TEST_NOW") or "2026-06-10T09:30:00+00:00")
+if SUITE_NOW.tzinfo is None:
+    raise ValueError("PORTAL_TEST_NOW needs an offset, for example 2026-12-04T15:00:00+00:00")
 
 BACKENDS = ["sqlite"]
 if os.environ.get("TEST_DATABASE_URL"):
@@ -72,6 +81,17 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def controlled_clock(request):
+    """The suite's clock (time-machine). Browser journeys run on the real clock: Chromium
+    keeps its own, and a cookie dated by a moved clock would look expired to it."""
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with time_machine.travel(SUITE_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

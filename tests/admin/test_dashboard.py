@@ -20,9 +20,21 @@ def book(db, doctor, patient, now, hours, status=Status.CONFIRMED):
         add_appointment(db, doctor, patient, base + timedelta(hours=hour), status=status)
 
 
+def next_monday_morning(now):
+    """The first Monday 07:00 UTC after now. The figures below are for a week seen from a
+    Monday morning: from a Friday afternoon the seven days ahead hold other days' partial
+    hours, and the daily maximum cuts them differently."""
+    monday = (now + timedelta(days=7 - now.weekday())).replace(
+        hour=7, minute=0, second=0, microsecond=0
+    )
+    return monday if monday - now < timedelta(days=7) else monday - timedelta(days=7)
+
+
 @pytest.fixture
-def schedules(db, make_clinic, make_department, make_doctor, make_patient):
-    """Weekly hours Monday to Friday 9:00-17:00 in 30-minute slots: 16 a day, 80 a week."""
+def schedules(db, controlled_clock, make_clinic, make_department, make_doctor, make_patient):
+    """Weekly hours Monday to Friday 9:00-17:00 in 30-minute slots: 16 a day, 80 a week,
+    seen on a Monday at 07:00 UTC."""
+    controlled_clock.move_to(next_monday_morning(utcnow()))
     clinic = make_clinic(timezone="UTC")
     cardiology = make_department(code="cardiology", name="Cardiology")
     dermatology = make_department(code="dermatology", name="Dermatology")
