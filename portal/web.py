@@ -1,12 +1,15 @@
 """The HTML face shared by every feature: error pages and template helpers."""
 
+from contextlib import contextmanager
+
 from flask import render_template
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import DomainError
+from portal.errors import DomainError, ValidationFailed
+from portal.extensions import db
 from portal.i18n import format_local
 
 ERROR_TITLES = {
@@ -17,6 +20,7 @@ ERROR_TITLES = {
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
+    503: _l("Busy"),
 }
 
 ERROR_TEXTS = {
@@ -27,6 +31,7 @@ ERROR_TEXTS = {
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a few minutes and try again."),
     500: _l("Something went wrong on our side. Please try again in a moment."),
+    503: _l("The database is busy. Please try again in a moment."),
 }
 
 
@@ -70,6 +75,25 @@ def attach_errors(form, error):
         form.form_errors.append(str(error.message))
 
 
+@contextmanager
+def errors_on(form):
+    """Run a change the form asked for; a ValidationFailed from the service is rolled
+    back and shown on the form's fields, and the view goes on to draw the form again
+    (the request's transaction is committed after a success, see db.init_transactions).
+
+        with errors_on(form):
+            thing = services.create_thing(actor=current_user, **form.values())
+            flash(...)
+            return hx_redirect(...)
+        return render_template(..., form=form), 422
+    """
+    try:
+        yield
+    except ValidationFailed as error:
+        db.session.rollback()
+        attach_errors(form, error)
+
+
 def render_error(status, message=None):
     """The error page for a status, with a message people can act on."""
     status = status if status in ERROR_TITLES else 400 if status < 500 else 500
@@ -95,4 +119,8 @@ def _http_error(error):
 
 
 def _domain_error(error):
-    return render_error(error.status, str(error.message) if error.status >= 400 else None)
+    # What the service changed before it said no is undone before the page is drawn.
+    db.session.rollback()
+    body, status = render_error(error.status, str(error.message) if error.status >= 400 else None)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return body, status, headers

@@ -120,7 +120,8 @@ def _http_error(error):
 
 
 def _domain_error(error):
-    return problem(error.status, error.code, error.message, errors=error.errors)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return problem(error.status, error.code, error.message, errors=error.errors, headers=headers)
 
 
 def _api_error(error):

@@ -162,14 +162,15 @@ def create_activation_token(*, user, actor, now):
     return token
 
 
-def find_activation(token, *, now):
-    """The unused, unexpired activation for this token, or InvalidToken."""
-    # Locked, so two submissions of the same link cannot both set a password.
-    activation = db.session.scalar(
-        select(ActivationToken)
-        .where(ActivationToken.token_hash == _digest(token or ""))
-        .with_for_update()
-    )
+def find_activation(token, *, now, lock=True):
+    """The unused, unexpired activation for this token, or InvalidToken. Locked unless
+    `lock` is false (to show the page, or to check a password before taking the lock)."""
+    query = select(ActivationToken).where(ActivationToken.token_hash == _digest(token or ""))
+    if lock:
+        # Locked, and read afresh under the lock, so two submissions of the same link
+        # cannot both set a password.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    activation = db.session.scalar(query)
     if activation is None or activation.used_at is not None or activation.expires_at <= now:
         raise InvalidToken()
     if not db.session.get(User, activation.user_id).is_active:
@@ -179,12 +180,14 @@ def find_activation(token, *, now):
 
 def activate_account(*, token, password, now):
     """Set the password of an onboarded account once, with its activation token."""
-    activation = find_activation(token, now=now)
-    user = db.session.get(User, activation.user_id)
+    user = db.session.get(User, find_activation(token, now=now, lock=False).user_id)
     problems = password_problems(password or "", email=user.email, full_name=user.full_name)
     if problems:
         raise ValidationFailed(errors={"password": problems})
-    user.password_hash = hash_password(password)
+    # Hashed before the activation is locked: nobody waits for the hash.
+    password_hash = hash_password(password)
+    activation = find_activation(token, now=now)
+    user.password_hash = password_hash
     user.session_version += 1
     activation.used_at = now
     record_event(actor=user, action="user.activated", entity_type="user", entity_id=user.id)

@@ -190,7 +190,7 @@ def activate(token):
     """An onboarded doctor or patient sets their password with the link the clinic sent."""
     now = utcnow()
     try:
-        email = services.find_activation(token, now=now).user.email
+        email = services.find_activation(token, now=now, lock=False).user.email
     except InvalidToken:
         return _activation_page(status=400)
     form = ActivateForm()
