@@ -17,6 +17,7 @@ ERROR_TITLES = {
     403: _l("Not allowed"),
     404: _l("Page not found"),
     405: _l("Not allowed"),
+    409: _l("Changed meanwhile"),
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
@@ -28,6 +29,7 @@ ERROR_TEXTS = {
     403: _l("Your account cannot open this page. Sign in with another account, or go back."),
     404: _l("That page or record does not exist, or you may not see it."),
     405: _l("This page cannot be used that way."),
+    409: _l("That conflicts with a change made at the same moment. Please try again."),
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a few minutes and try again."),
     500: _l("Something went wrong on our side. Please try again in a moment."),
@@ -75,23 +77,40 @@ def attach_errors(form, error):
         form.form_errors.append(str(error.message))
 
 
-@contextmanager
-def errors_on(form):
-    """Run a change the form asked for; a ValidationFailed from the service is rolled
-    back and shown on the form's fields, and the view goes on to draw the form again
-    (the request's transaction is committed after a success, see db.init_transactions).
+class Outcome:
+    """What became of a change: `error` is the refusal, or None after a success."""
 
-        with errors_on(form):
-            thing = services.create_thing(actor=current_user, **form.values())
+    error = None
+
+
+@contextmanager
+def refused(*errors):
+    """Run a change; one of `errors` from the service rolls it back and is kept in the
+    outcome for the view to show, and the view goes on. The transaction is committed once
+    after a successful answer (see db.init_transactions), never here.
+
+        with refused(SlotUnavailable) as outcome:
+            services.reschedule(...)
             flash(...)
             return hx_redirect(...)
-        return render_template(..., form=form), 422
+        return render_template(..., error=outcome.error), outcome.error.status
     """
+    outcome = Outcome()
     try:
-        yield
-    except ValidationFailed as error:
+        yield outcome
+    except errors as error:
         db.session.rollback()
-        attach_errors(form, error)
+        outcome.error = error
+
+
+@contextmanager
+def errors_on(form, *errors):
+    """As refused, for a form: the refusal (ValidationFailed unless `errors` are named)
+    is shown on the form's fields, and the view goes on to draw the form again."""
+    with refused(*(errors or (ValidationFailed,))) as outcome:
+        yield outcome
+    if outcome.error is not None:
+        attach_errors(form, outcome.error)
 
 
 def render_error(status, message=None):

@@ -38,10 +38,9 @@ from portal.booking.models import Status
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.directory.models import BLOOD_GROUPS
-from portal.errors import NotFound, ValidationFailed
-from portal.extensions import db
+from portal.errors import NotFound
 from portal.htmx import hx_redirect, is_htmx
-from portal.web import attach_errors, status_label
+from portal.web import errors_on, status_label
 
 bp = Blueprint("admin", __name__)
 
@@ -157,13 +156,8 @@ def departments():
 def create_department():
     form = DepartmentForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             department = directory.create_department(actor=current_user, **form.values())
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Department %(name)s added.", name=department.name), "success")
             return hx_redirect(url_for(".departments"))
     return _departments_page(form, 422)
@@ -189,13 +183,8 @@ def update_department(department_id):
     item = services.department(actor=current_user, department_id=department_id)
     form = _edit_department_form(item, formdata=request.form)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             directory.update_department(actor=current_user, department=item, **form.values())
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Department %(name)s saved.", name=item.name), "success")
             if not is_htmx():
                 return hx_redirect(url_for(".departments"))
@@ -218,7 +207,6 @@ def _set_department_active(department_id, active):
     else:
         directory.deactivate_department(actor=current_user, department=item)
         flash(_("Department %(name)s is deactivated.", name=item.name), "success")
-    db.session.commit()
     if not is_htmx():
         return hx_redirect(url_for(".departments"))
     return _respond("admin/department.html", "admin/_department.html", department=item)
@@ -254,13 +242,8 @@ def _clinic_form_page(form, clinic=None, status=200):
 def new_clinic():
     form = ClinicForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             clinic = directory.create_clinic(actor=current_user, **form.values())
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Clinic %(name)s added.", name=clinic.name), "success")
             return hx_redirect(url_for(".clinics"))
     return _clinic_form_page(form, status=422 if request.method == "POST" else 200)
@@ -271,13 +254,8 @@ def edit_clinic(clinic_id):
     clinic = services.clinic(actor=current_user, clinic_id=clinic_id)
     form = ClinicForm(obj=clinic if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             directory.update_clinic(actor=current_user, clinic=clinic, **form.values())
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Clinic %(name)s saved.", name=clinic.name), "success")
             return hx_redirect(url_for(".clinics"))
     return _clinic_form_page(form, clinic, status=422 if request.method == "POST" else 200)
@@ -288,7 +266,6 @@ def deactivate_clinic(clinic_id):
     clinic = services.clinic(actor=current_user, clinic_id=clinic_id)
     _check_action()
     directory.deactivate_clinic(actor=current_user, clinic=clinic)
-    db.session.commit()
     flash(_("Clinic %(name)s is deactivated.", name=clinic.name), "success")
     return hx_redirect(url_for(".clinics"))
 
@@ -298,7 +275,6 @@ def reactivate_clinic(clinic_id):
     clinic = services.clinic(actor=current_user, clinic_id=clinic_id)
     _check_action()
     services.reactivate_clinic(actor=current_user, clinic=clinic)
-    db.session.commit()
     flash(_("Clinic %(name)s is active again.", name=clinic.name), "success")
     return hx_redirect(url_for(".clinics"))
 
@@ -338,7 +314,7 @@ def onboard_doctor():
     form = _doctor_form()
     if form.validate_on_submit():
         now = utcnow()
-        try:
+        with errors_on(form):
             doctor, token = directory.onboard_doctor(
                 actor=current_user,
                 email=form.email.data,
@@ -346,11 +322,6 @@ def onboard_doctor():
                 now=now,
                 **form.profile(),
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             body = render_template(
                 "admin/activation_link.html",
                 person=doctor.user,
@@ -367,7 +338,7 @@ def edit_doctor(doctor_id):
     doctor = services.doctor(actor=current_user, doctor_id=doctor_id)
     form = _doctor_form(doctor)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             directory.update_doctor(
                 actor=current_user,
                 doctor=doctor,
@@ -375,11 +346,6 @@ def edit_doctor(doctor_id):
                 full_name=form.full_name.data,
                 **form.profile(),
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("The profile of %(name)s is saved.", name=doctor.full_name), "success")
             return hx_redirect(url_for(".doctors"))
     return _doctor_form_page(form, doctor, status=422 if request.method == "POST" else 200)
@@ -393,7 +359,6 @@ def deactivate_doctor(doctor_id):
         cancelled = directory.deactivate_doctor(
             actor=current_user, doctor=doctor, reason=form.reason.data, now=utcnow()
         )
-        db.session.commit()
         flash(
             ngettext(
                 "%(name)s is deactivated; %(num)d future appointment was cancelled.",
@@ -434,7 +399,7 @@ def new_patient():
     form = _patient_form()
     if form.validate_on_submit():
         now = utcnow()
-        try:
+        with errors_on(form):
             patient, token = directory.create_patient(
                 actor=current_user,
                 email=form.email.data,
@@ -442,11 +407,6 @@ def new_patient():
                 now=now,
                 **form.values(),
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             body = render_template(
                 "admin/activation_link.html",
                 person=patient.user,
@@ -480,7 +440,7 @@ def patient(patient_id):
     item = services.patient(actor=current_user, patient_id=patient_id)
     form = _patient_form(item)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             directory.update_patient(
                 actor=current_user,
                 patient=item,
@@ -488,11 +448,6 @@ def patient(patient_id):
                 full_name=form.full_name.data,
                 **form.values(),
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("The record of %(name)s is saved.", name=item.full_name), "success")
             return hx_redirect(url_for(".patient", patient_id=item.id))
     status = 422 if request.method == "POST" else 200
@@ -520,7 +475,6 @@ def assign_doctor(patient_id):
             doctor = None  # unknown or inactive: a form error, not a missing page
         if doctor is not None:
             directory.assign_patient(actor=current_user, doctor=doctor, patient=item)
-            db.session.commit()
             flash(
                 _(
                     "%(patient)s is in the care of %(doctor)s.",
@@ -540,7 +494,6 @@ def unassign_doctor(patient_id, doctor_id):
     doctor = services.doctor(actor=current_user, doctor_id=doctor_id)
     _check_action()
     directory.unassign_patient(actor=current_user, doctor=doctor, patient=item)
-    db.session.commit()
     flash(
         _(
             "%(patient)s is no longer in the care of %(doctor)s.",
@@ -674,18 +627,13 @@ def settings():
     current = services.booking_settings(actor=current_user)
     form = BookingSettingsForm(obj=current if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             booking.update_booking_settings(
                 actor=current_user,
                 min_notice_minutes=form.min_notice_minutes.data,
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Booking settings saved."), "success")
             return hx_redirect(url_for(".settings"))
     status = 422 if request.method == "POST" else 200

@@ -136,12 +136,9 @@ def _api_error(error):
 
 
 def _server_error(error):
-    from portal.extensions import db
-
     if isinstance(error, HTTPException):
         return _http_error(error)
     log.exception("Unhandled error in the API", exc_info=error)
-    db.session.rollback()
     return problem(500, "server_error", HTTP_DETAILS[500])
 
 

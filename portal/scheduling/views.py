@@ -10,12 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import utcnow
-from portal.errors import ValidationFailed
-from portal.extensions import db
 from portal.htmx import is_htmx
 from portal.scheduling import services
 from portal.scheduling.forms import ActionForm, IntervalForm, SlotSettingsForm, TimeOffForm
-from portal.web import attach_errors
+from portal.web import errors_on
 
 bp = Blueprint("scheduling", __name__)
 
@@ -109,18 +107,13 @@ def update_settings():
     doctor = services.doctor_for_user(current_user)
     form = SlotSettingsForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.set_slot_settings(
                 actor=current_user,
                 doctor=doctor,
                 slot_minutes=form.slot_minutes.data,
                 seats=form.seats.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Slot settings saved."), "success")
             if not is_htmx():
                 return _back_to_hours("slot-settings")
@@ -138,7 +131,7 @@ def add_interval(weekday):
         abort(404)
     form = IntervalForm(prefix=f"day{weekday}")
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.add_interval(
                 actor=current_user,
                 doctor=doctor,
@@ -146,11 +139,6 @@ def add_interval(weekday):
                 start=form.start.data,
                 end=form.end.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Interval added."), "success")
             if not is_htmx():
                 return _back_to_hours(f"day-{weekday}")
@@ -198,7 +186,7 @@ def update_interval(interval_id):
     item = services.get_interval(actor=current_user, interval_id=interval_id)
     form = IntervalForm(prefix=f"interval{item.id}")
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.update_interval(
                 actor=current_user,
                 interval=item,
@@ -206,11 +194,6 @@ def update_interval(interval_id):
                 start=form.start.data,
                 end=form.end.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Interval saved."), "success")
             if not is_htmx():
                 return _back_to_hours(f"day-{item.weekday}")
@@ -235,7 +218,6 @@ def delete_interval(interval_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_interval(actor=current_user, interval=item)
-    db.session.commit()
     flash(_("Interval removed."), "success")
     if not is_htmx():
         return _back_to_hours(f"day-{weekday}")
@@ -300,7 +282,7 @@ def add_time_off():
         starts_at, start_twice = _instant(form.starts_at, zone, latest=False)
         ends_at, end_twice = _instant(form.ends_at, zone, latest=True)
         if starts_at is not None and ends_at is not None:
-            try:
+            with errors_on(form):
                 services.add_time_off(
                     actor=current_user,
                     doctor=doctor,
@@ -309,11 +291,6 @@ def add_time_off():
                     reason=form.reason.data,
                     now=utcnow(),
                 )
-            except ValidationFailed as error:
-                db.session.rollback()
-                attach_errors(form, error)
-            else:
-                db.session.commit()
                 flash(_("Time off added."), "success")
                 twice = [form.starts_at.data] * start_twice + [form.ends_at.data] * end_twice
                 for reading in dict.fromkeys(value.time() for value in twice):
@@ -339,6 +316,5 @@ def delete_time_off(time_off_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_time_off(actor=current_user, time_off=period)
-    db.session.commit()
     flash(_("Time off removed."), "success")
     return redirect(url_for(".time_off"), 303)
