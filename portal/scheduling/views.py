@@ -4,13 +4,13 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import utcnow
-from portal.htmx import is_htmx
+from portal.htmx import is_htmx, partial_response, render_partial
 from portal.scheduling import services
 from portal.scheduling.forms import ActionForm, IntervalForm, SlotSettingsForm, TimeOffForm
 from portal.web import errors_on
@@ -79,17 +79,6 @@ def _hours_context(
     }
 
 
-def _respond(partial, status=200, page=HOURS_PAGE, **context):
-    """The partial for HTMX, with the flash messages swapped out of band; else the page."""
-    if is_htmx():
-        body = render_template(partial, **context) + render_template("scheduling/_flashes_oob.html")
-    else:
-        body = render_template(page, **context)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
-
-
 def _back_to_hours(anchor=None):
     return redirect(url_for(".hours", _anchor=anchor), 303)
 
@@ -117,9 +106,15 @@ def update_settings():
             flash(_("Slot settings saved."), "success")
             if not is_htmx():
                 return _back_to_hours("slot-settings")
-            return _respond("scheduling/_settings.html", **_hours_context(doctor))
-    return _respond(
-        "scheduling/_settings.html", 422, **_hours_context(doctor, settings_form=_focus(form))
+            return render_partial(
+                HOURS_PAGE, "scheduling/_settings.html", flashes=True, **_hours_context(doctor)
+            )
+    return render_partial(
+        HOURS_PAGE,
+        "scheduling/_settings.html",
+        422,
+        flashes=True,
+        **_hours_context(doctor, settings_form=_focus(form)),
     )
 
 
@@ -145,13 +140,17 @@ def add_interval(weekday):
             # Ready for the next interval of the same day.
             fresh = _add_form(weekday)
             _focus(fresh, fresh.start)
-            return _respond(
+            return render_partial(
+                HOURS_PAGE,
                 "scheduling/_day.html",
+                flashes=True,
                 **_hours_context(doctor, add_forms={weekday: fresh}, weekday=weekday),
             )
-    return _respond(
+    return render_partial(
+        HOURS_PAGE,
         "scheduling/_day.html",
         422,
+        flashes=True,
         **_hours_context(doctor, add_forms={weekday: _focus(form)}, weekday=weekday),
     )
 
@@ -161,8 +160,11 @@ def add_interval(weekday):
 def interval(interval_id):
     doctor = services.doctor_for_user(current_user)
     item = services.get_interval(actor=current_user, interval_id=interval_id)
-    return _respond(
-        "scheduling/_interval.html", **_hours_context(doctor, interval=item, focus_row=item.id)
+    return render_partial(
+        HOURS_PAGE,
+        "scheduling/_interval.html",
+        flashes=True,
+        **_hours_context(doctor, interval=item, focus_row=item.id),
     )
 
 
@@ -173,8 +175,10 @@ def edit_interval(interval_id):
     item = services.get_interval(actor=current_user, interval_id=interval_id)
     form = _edit_form(item)
     _focus(form, form.start)
-    return _respond(
+    return render_partial(
+        HOURS_PAGE,
         "scheduling/_edit_interval.html",
+        flashes=True,
         **_hours_context(doctor, editing={item.id: form}, interval=item, edit_form=form),
     )
 
@@ -197,14 +201,18 @@ def update_interval(interval_id):
             flash(_("Interval saved."), "success")
             if not is_htmx():
                 return _back_to_hours(f"day-{item.weekday}")
-            return _respond(
+            return render_partial(
+                HOURS_PAGE,
                 "scheduling/_interval.html",
+                flashes=True,
                 **_hours_context(doctor, interval=item, focus_row=item.id),
             )
     _focus(form)
-    return _respond(
+    return render_partial(
+        HOURS_PAGE,
         "scheduling/_edit_interval.html",
         422,
+        flashes=True,
         **_hours_context(doctor, editing={item.id: form}, interval=item, edit_form=form),
     )
 
@@ -222,9 +230,7 @@ def delete_interval(interval_id):
     if not is_htmx():
         return _back_to_hours(f"day-{weekday}")
     # An empty body swapped over the row removes it; the message rides out of band.
-    response = make_response(render_template("scheduling/_flashes_oob.html"), 200)
-    response.vary.add("HX-Request")
-    return response
+    return partial_response(render_template("_flashes.html", oob=True))
 
 
 def _instant(field, zone, *, latest):
