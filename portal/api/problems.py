@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.errors import DomainError
+from portal.extensions import limiter
 from portal.web import ERROR_TEXTS
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,8 +98,6 @@ def problem(status, code, detail, *, errors=None, headers=None, extra=None):
 
 
 def _retry_after():
-    from portal.extensions import limiter
-
     limit = limiter.current_limit
     if limit is None:
         return "60"

@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from portal.admin import exports, services
 from portal.admin.views.common import (
-    PAGE_SIZE,
     bp,
     page_number,
 )
@@ -44,7 +43,7 @@ def _appointment_filters():
 def appointments():
     filters, days = _appointment_filters()
     page = booking.list_appointments(
-        actor=current_user, **filters, page=page_number(), per_page=PAGE_SIZE
+        actor=current_user, **filters, page=page_number(), per_page=services.ADMIN_PAGE_SIZE
     )
     return render_template(
         "admin/appointments.html",

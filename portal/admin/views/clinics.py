@@ -9,7 +9,6 @@ from portal.admin.forms import (
     ClinicForm,
 )
 from portal.admin.views.common import (
-    PAGE_SIZE,
     bp,
     check_action,
     page_number,
@@ -21,7 +20,9 @@ from portal.web import errors_on
 
 @bp.get("/clinics")
 def clinics():
-    page = services.clinics_page(actor=current_user, page=page_number(), per_page=PAGE_SIZE)
+    page = services.clinics_page(
+        actor=current_user, page=page_number(), per_page=services.ADMIN_PAGE_SIZE
+    )
     return render_template("admin/clinics.html", page=page)
 
 

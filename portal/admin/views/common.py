@@ -9,8 +9,6 @@ from portal.auth.services import ACTIVATION_VALID_FOR, require_role
 
 bp = Blueprint("admin", __name__)
 
-PAGE_SIZE = 20
-
 
 @bp.before_request
 def _admins_only():

@@ -11,7 +11,6 @@ from portal.admin.forms import (
     DoctorForm,
 )
 from portal.admin.views.common import (
-    PAGE_SIZE,
     activation_link,
     bp,
     no_store,
@@ -26,7 +25,9 @@ from portal.web import errors_on
 @bp.get("/doctors")
 def doctors():
     q = request.args.get("q", "").strip()
-    page = directory.list_doctors(actor=current_user, q=q, page=page_number(), per_page=PAGE_SIZE)
+    page = directory.list_doctors(
+        actor=current_user, q=q, page=page_number(), per_page=services.ADMIN_PAGE_SIZE
+    )
     return render_template("admin/doctors.html", page=page, q=q)
 
 

@@ -10,7 +10,6 @@ from portal.admin.forms import (
     PatientForm,
 )
 from portal.admin.views.common import (
-    PAGE_SIZE,
     activation_link,
     bp,
     check_action,
@@ -28,7 +27,9 @@ from portal.web import errors_on
 @bp.get("/patients")
 def patients():
     q = request.args.get("q", "").strip()
-    page = directory.list_patients(actor=current_user, q=q, page=page_number(), per_page=PAGE_SIZE)
+    page = directory.list_patients(
+        actor=current_user, q=q, page=page_number(), per_page=services.ADMIN_PAGE_SIZE
+    )
     return render_template("admin/patients.html", page=page, q=q)
 
 
