@@ -6,9 +6,10 @@ from flask import render_template
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import ChangedMeanwhile, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.i18n import format_local
 
@@ -41,6 +42,7 @@ def init_app(app):
     """Register the error pages and the helpers every template uses."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(IntegrityError, _refused_by_the_database)
     app.jinja_env.filters["local"] = format_local
 
     @app.context_processor
@@ -135,6 +137,11 @@ def _http_error(error):
     response.content_type = "text/html; charset=utf-8"
     response.status_code = status if error.code in ERROR_TITLES else error.code
     return response
+
+
+def _refused_by_the_database(_error):
+    # A unique index or another rule refused what a request saved at the same moment.
+    return _domain_error(ChangedMeanwhile())
 
 
 def _domain_error(error):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record_event
 from portal.auth.errors import InvalidToken
@@ -32,6 +33,9 @@ def find_user_by_email(email):
     return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
+TAKEN_EMAIL = _l("An account with this email already exists.")
+
+
 def _check_new_account(email, full_name, password):
     errors = {}
     try:
@@ -48,7 +52,7 @@ def _check_new_account(email, full_name, password):
         if problems:
             errors["password"] = problems
     if "email" not in errors and find_user_by_email(email) is not None:
-        errors["email"] = [_l("An account with this email already exists.")]
+        errors["email"] = [TAKEN_EMAIL]
     if errors:
         raise ValidationFailed(errors=errors)
     return email, full_name
@@ -65,7 +69,11 @@ def create_user(*, email, full_name, password, role, locale=None, actor=None):
         password_hash=hash_password(password) if password is not None else None,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Someone took the address while the password was hashed (the unique index).
+        raise ValidationFailed.on("email", TAKEN_EMAIL) from None
     record_event(
         actor=actor or user,
         action="user.created",

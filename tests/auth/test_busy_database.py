@@ -112,3 +112,26 @@ def test_an_api_sign_up_on_a_busy_database_is_a_problem_with_retry_after(locked)
     assert response.headers["Retry-After"]
     assert response.content_type == "application/problem+json"
     assert response.get_json()["code"] == "database_busy"
+
+
+def test_one_address_signed_up_for_twelve_times_at_once_makes_one_account(sqlite_app):
+    app, _path = sqlite_app()
+    barrier = threading.Barrier(12)
+    statuses = [None] * 12
+
+    def sign_up(index):
+        client = app.test_client()
+        barrier.wait()
+        try:
+            statuses[index] = _sign_up(client, 1).status_code
+        except Exception as error:  # the test app re-raises what would be a 500
+            statuses[index] = repr(error)
+
+    threads = [threading.Thread(target=sign_up, args=(index,)) for index in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(statuses, key=str) == [303] + [422] * 11, statuses
+    with app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(User)) == 1
