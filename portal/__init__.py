@@ -47,10 +47,15 @@ def create_app(overrides=None):
     _register_blueprints(app)
 
     from portal import api, cli, web
+    from portal import db as database
+    from portal.extensions import db
 
     web.init_app(app)
     cli.init_app(app)
     api.init_app(app)
+    # Last, so that its after-request function runs first: every other one (security
+    # headers, remember-me cookie, rate limits) then sees the final answer.
+    database.init_transactions(app, db.session)
     return app
 
 
@@ -78,6 +83,14 @@ def _init_extensions(app):
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        # A second writer waits this long for the lock (the driver's busy timeout).
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {
+            "timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000,
+            **(options.get("connect_args") or {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     from portal import db as database
 

@@ -18,6 +18,9 @@ def from_environment(instance_path):
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL", default_db)),
         # Seconds a pooled connection may sit unused before it is checked (db.py).
         "DATABASE_PING_AFTER_IDLE": float(env.get("DATABASE_PING_AFTER_IDLE", "10")),
+        # On SQLite, how long a write waits for another writer's lock before the request
+        # answers 503 (db.py).
+        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", str(production)) == "True",
@@ -54,7 +57,6 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "BCRYPT_ROUNDS": 12,
-    "PAGE_SIZE": 20,
     "API_REFRESH_TOKEN_DAYS": 30,
     "API_HEALTH_LIMIT": "30 per minute",
 }

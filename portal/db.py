@@ -1,15 +1,19 @@
 """Declarative base, constraint naming and the column types every feature shares."""
 
+import copy
 import sqlite3
 import time
 from datetime import UTC, datetime
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context, request
+from flask import session as cookie_session
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
+
+from portal.errors import ChangedMeanwhile, DatabaseBusy, DomainError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,14 +76,36 @@ class Translations(TypeDecorator):
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
-    # WAL lets readers carry on while one gunicorn worker writes; the busy timeout makes
-    # a second writer wait for the lock instead of failing at once.
+    # WAL lets readers carry on while one gunicorn worker writes. A second writer waits
+    # for the lock for the driver's timeout (SQLITE_BUSY_TIMEOUT_MS).
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+# PostgreSQL's answers when a lock could not be had in time or a transaction lost a race
+# it cannot be told apart from: lock_not_available, serialization_failure, deadlock.
+BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
+
+
+def is_busy(error):
+    """Whether a driver error means other writers held the database too long."""
+    if isinstance(error, sqlite3.OperationalError):
+        return getattr(error, "sqlite_errorname", "") in {"SQLITE_BUSY", "SQLITE_LOCKED"} or (
+            str(error).startswith(("database is locked", "database is busy"))
+        )
+    return getattr(error, "pgcode", None) in BUSY_SQLSTATES
+
+
+@event.listens_for(Engine, "handle_error")
+def _busy_is_a_clear_answer(context):
+    # A busy database is not a bug: it answers 503 with Retry-After (on every page and
+    # in the API) instead of a server error, and the client tries again.
+    if is_busy(context.original_exception):
+        return DatabaseBusy()
+    return None
 
 
 class TranslatedMixin:
@@ -125,19 +151,28 @@ def _begin_read_only(_session, _transaction, connection):
 
 
 def begin_write(session):
-    """Start a write that must see a stable picture of the data it checks.
+    """Take SQLite's write lock now, so that what a service reads next stays true until
+    it commits; PostgreSQL needs nothing here (the locking read takes row locks).
 
-    On SQLite this takes the database's write lock at once (BEGIN IMMEDIATE), so two
-    bookings cannot both read "free" and then both write; the second waits for the
-    first (busy timeout). PostgreSQL needs nothing here: services lock the rows they
-    depend on (SELECT ... FOR UPDATE) and constraints do the rest.
+    The driver begins a transaction only with the first write, so reads before it take
+    no lock: the lock is held from the first locking read or write to the commit, never
+    while a request hashes a password or renders a page before that. Called for every
+    SELECT ... FOR UPDATE (see _lock_before_locking_read), which is how services say
+    that they read in order to write; two bookings then cannot both read "free" and both
+    write. A second writer waits for the lock (the busy timeout), then gets 503.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
         return
-    # End the read-only transaction the request may have started (loading the user),
-    # then begin the write transaction with the lock held.
-    session.rollback()
-    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _lock_before_locking_read(state):
+    # SQLite ignores FOR UPDATE: its only lock is the whole database's write lock.
+    if state.is_select and state.statement._for_update_arg is not None:
+        begin_write(state.session)
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -172,16 +207,68 @@ def manage_pool(engine, seconds):
 
 
 def init_app(app, session):
-    """Check idle PostgreSQL connections before use, and give every state-changing
-    request on SQLite its write lock up front."""
-
-    from flask import request
-
+    """Check idle PostgreSQL connections before use."""
     engine = session.get_bind()
     if engine.dialect.name == "postgresql":
         manage_pool(engine, app.config["DATABASE_PING_AFTER_IDLE"])
 
+
+# The request's transaction ---------------------------------------------------------------
+
+KEEP_CHANGES = "portal_keep_changes"
+SESSION_BEFORE = "portal_session_before"
+
+
+def keep_changes():
+    """Save this request's changes even though it answers with an error: a refresh token
+    used twice revokes its account's tokens for good, and says no."""
+    setattr(g, KEEP_CHANGES, True)
+
+
+def init_transactions(app, session):
+    """One transaction per request, ended in one place, for pages and API alike (as
+    indico's request handler does): committed once when the answer is a success or a
+    redirect, rolled back once when it is an error. Services only flush.
+
+    A commit that fails (the database stayed busy, or a constraint refused what another
+    request saved at the same moment) is rolled back and answers that error instead, never
+    the success the view had prepared; the visitor's session is then put back as the
+    request found it, so no message announces a change that was not saved and nobody is
+    signed in to an account that does not exist."""
+
     @app.before_request
-    def _lock_for_writes():
-        if request.method in WRITE_METHODS:
-            begin_write(session)
+    def _remember_the_visitors_session():
+        if request.method not in WRITE_METHODS:
+            return
+        visitor = cookie_session._get_current_object()
+        accessed = getattr(visitor, "accessed", False)
+        setattr(g, SESSION_BEFORE, copy.deepcopy(dict(visitor)))
+        # Looking is not using: an untouched session adds no Vary: Cookie.
+        if hasattr(visitor, "accessed"):
+            visitor.accessed = accessed
+
+    @app.after_request
+    def _end_the_transaction(response):
+        keep = g.pop(KEEP_CHANGES, False)
+        before = g.pop(SESSION_BEFORE, None)
+        if not session.registry.has():
+            return response  # the request never used the database
+        if response.status_code >= 400 and not keep:
+            session.rollback()
+            return response
+        if not session().in_transaction():
+            return response
+        try:
+            session.commit()
+        except IntegrityError:
+            failure = ChangedMeanwhile()
+        except DomainError as error:
+            failure = error
+        else:
+            return response
+        session.rollback()
+        if before is not None:
+            visitor = cookie_session._get_current_object()
+            visitor.clear()
+            visitor.update(before)
+        return current_app.make_response(current_app.handle_user_exception(failure))

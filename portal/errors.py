@@ -9,6 +9,8 @@ class DomainError(Exception):
     code = "invalid"
     status = 400
     default_message = _l("This request could not be completed.")
+    # Seconds after which the same request may succeed, sent as Retry-After.
+    retry_after = None
 
     def __init__(self, message=None, *, errors=None):
         self.message = message or self.default_message
@@ -42,3 +44,19 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     default_message = _l("That conflicts with the current state.")
+
+
+class ChangedMeanwhile(Conflict):
+    """Saving failed on a rule of the database: someone changed the same data at once."""
+
+    code = "changed_meanwhile"
+    default_message = _l("Someone changed the same data at the same moment. Please try again.")
+
+
+class DatabaseBusy(DomainError):
+    """The database stayed locked by other writers longer than a request may wait."""
+
+    code = "database_busy"
+    status = 503
+    retry_after = 2
+    default_message = _l("The database is busy. Please try again in a moment.")

@@ -12,10 +12,15 @@ def is_htmx():
     )
 
 
-def render_partial(page, partial, status=200, **context):
-    """One URL, two renderings: the partial for HTMX, else the whole page."""
-    template = partial if is_htmx() else page
-    return partial_response(render_template(template, **context), status)
+def render_partial(page, partial, status=200, *, flashes=False, **context):
+    """One URL, two renderings: the partial for HTMX, else the whole page. With `flashes`
+    the flash messages ride along the partial, swapped out of band into their region."""
+    if not is_htmx():
+        return partial_response(render_template(page, **context), status)
+    body = render_template(partial, **context)
+    if flashes:
+        body += render_template("_flashes.html", oob=True)
+    return partial_response(body, status)
 
 
 def partial_response(body, status=200):

@@ -1,12 +1,16 @@
 """The HTML face shared by every feature: error pages and template helpers."""
 
+from contextlib import contextmanager
+
 from flask import render_template
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import DomainError
+from portal.errors import ChangedMeanwhile, DomainError, ValidationFailed
+from portal.extensions import db
 from portal.i18n import format_local
 
 ERROR_TITLES = {
@@ -14,9 +18,11 @@ ERROR_TITLES = {
     403: _l("Not allowed"),
     404: _l("Page not found"),
     405: _l("Not allowed"),
+    409: _l("Changed meanwhile"),
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
+    503: _l("Busy"),
 }
 
 ERROR_TEXTS = {
@@ -24,9 +30,11 @@ ERROR_TEXTS = {
     403: _l("Your account cannot open this page. Sign in with another account, or go back."),
     404: _l("That page or record does not exist, or you may not see it."),
     405: _l("This page cannot be used that way."),
+    409: _l("That conflicts with a change made at the same moment. Please try again."),
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a few minutes and try again."),
     500: _l("Something went wrong on our side. Please try again in a moment."),
+    503: _l("The database is busy. Please try again in a moment."),
 }
 
 
@@ -34,6 +42,7 @@ def init_app(app):
     """Register the error pages and the helpers every template uses."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(IntegrityError, _refused_by_the_database)
     app.jinja_env.filters["local"] = format_local
 
     @app.context_processor
@@ -70,6 +79,42 @@ def attach_errors(form, error):
         form.form_errors.append(str(error.message))
 
 
+class Outcome:
+    """What became of a change: `error` is the refusal, or None after a success."""
+
+    error = None
+
+
+@contextmanager
+def refused(*errors):
+    """Run a change; one of `errors` from the service rolls it back and is kept in the
+    outcome for the view to show, and the view goes on. The transaction is committed once
+    after a successful answer (see db.init_transactions), never here.
+
+        with refused(SlotUnavailable) as outcome:
+            services.reschedule(...)
+            flash(...)
+            return hx_redirect(...)
+        return render_template(..., error=outcome.error), outcome.error.status
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except errors as error:
+        db.session.rollback()
+        outcome.error = error
+
+
+@contextmanager
+def errors_on(form, *errors):
+    """As refused, for a form: the refusal (ValidationFailed unless `errors` are named)
+    is shown on the form's fields, and the view goes on to draw the form again."""
+    with refused(*(errors or (ValidationFailed,))) as outcome:
+        yield outcome
+    if outcome.error is not None:
+        attach_errors(form, outcome.error)
+
+
 def render_error(status, message=None):
     """The error page for a status, with a message people can act on."""
     status = status if status in ERROR_TITLES else 400 if status < 500 else 500
@@ -94,5 +139,14 @@ def _http_error(error):
     return response
 
 
+def _refused_by_the_database(_error):
+    # A unique index or another rule refused what a request saved at the same moment.
+    return _domain_error(ChangedMeanwhile())
+
+
 def _domain_error(error):
-    return render_error(error.status, str(error.message) if error.status >= 400 else None)
+    # What the service changed before it said no is undone before the page is drawn.
+    db.session.rollback()
+    body, status = render_error(error.status, str(error.message) if error.status >= 400 else None)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return body, status, headers

@@ -55,3 +55,17 @@ def test_a_migrated_database_tells_workers_the_booking_rules_changed(empty_app, 
         assert notices_sent(url, change) == [notices.EVERYONE]
         downgrade(revision="3c1f5a9d2e47")
         assert notices_sent(url, change) == []
+
+
+def test_the_booking_rules_row_is_there_after_upgrading(empty_app):
+    count = text("SELECT count(*) FROM booking_settings")
+    with empty_app.app_context():
+        upgrade(revision="8b2d4e6f1a93")
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM booking_settings"))
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.scalar(count) == 1
+        downgrade(revision="8b2d4e6f1a93")
+        with db.engine.connect() as connection:
+            assert connection.scalar(count) == 0

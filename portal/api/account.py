@@ -13,9 +13,9 @@ from portal.api.problems import ApiError
 from portal.api.routing import FORM, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
 from portal.auth import services as auth
-from portal.db import utcnow
+from portal.db import keep_changes, utcnow
 from portal.errors import ValidationFailed
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 TAG = "Accounts"
 
@@ -78,7 +78,6 @@ def register(body):
         phone=body.phone,
         date_of_birth=body.date_of_birth,
     )
-    db.session.commit()
     location = url_for("api.get_patient", patient_id=user.patient.id)
     return reply(user_out(user), status=201, location=location)
 
@@ -132,10 +131,9 @@ def token(body):
         spent = auth.rotate_refresh_token(token=body.refresh_token, now=now, valid_for=valid_for)
         if spent is None:
             # A reused token revoked its account's tokens: that must stick.
-            db.session.commit()
+            keep_changes()
             raise _invalid_grant(BAD_REFRESH)
         user, refresh_token = spent
-    db.session.commit()
     tokens = schemas.TokenOut(
         access_token=issue_access_token(user, now=now),
         token_type="bearer",  # noqa: S106  (the OAuth 2.0 token type, not a secret)
@@ -157,7 +155,6 @@ def token(body):
 )
 def revoke(body):
     auth.revoke_refresh_token(token=body.refresh_token, now=utcnow())
-    db.session.commit()
     return no_content()
 
 
@@ -173,7 +170,6 @@ def revoke(body):
 )
 def activate(body):
     auth.activate_account(token=body.token, password=body.password, now=utcnow())
-    db.session.commit()
     return no_content()
 
 
@@ -206,5 +202,4 @@ def update_me(caller, body):
         languages=current_app.config["LANGUAGES"],
         **body.model_dump(exclude_unset=True),
     )
-    db.session.commit()
     return reply(user_out(caller))

@@ -115,7 +115,6 @@ def book_appointment(caller, body):
     location = url_for("api.get_appointment", appointment_id=appointment.id)
     response = reply(appointment_out(appointment, caller), status=201, location=location)
     if key is None:
-        db.session.commit()
         return response
     try:
         auth.remember_response(
@@ -127,7 +126,6 @@ def book_appointment(caller, body):
             location=location,
             now=now,
         )
-        db.session.commit()
     except IntegrityError:
         # The same key won a race a moment ago: undo this booking, answer as it did.
         db.session.rollback()
@@ -204,7 +202,6 @@ def get_appointment(caller, appointment_id):
 def cancel_appointment(caller, appointment_id, body):
     appointment = booking.get_appointment(actor=caller, appointment_id=appointment_id)
     booking.cancel(actor=caller, appointment=appointment, reason=body.reason, now=utcnow())
-    db.session.commit()
     return reply(appointment_out(appointment, caller))
 
 
@@ -224,7 +221,6 @@ def cancel_appointment(caller, appointment_id, body):
 def reschedule_appointment(caller, appointment_id, body):
     appointment = booking.get_appointment(actor=caller, appointment_id=appointment_id)
     booking.reschedule(actor=caller, appointment=appointment, start=body.start, now=utcnow())
-    db.session.commit()
     return reply(appointment_out(appointment, caller))
 
 
@@ -245,7 +241,6 @@ def update_appointment(caller, appointment_id, body):
     appointment = booking.get_appointment(actor=caller, appointment_id=appointment_id)
     close = booking.mark_completed if body.status == Status.COMPLETED else booking.mark_no_show
     close(actor=caller, appointment=appointment, notes=body.notes, now=utcnow())
-    db.session.commit()
     return reply(appointment_out(appointment, caller))
 
 

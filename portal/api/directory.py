@@ -14,7 +14,6 @@ from portal.api.problems import api_language
 from portal.api.routing import no_content, operation, reply
 from portal.db import utcnow
 from portal.directory import services as directory
-from portal.extensions import db
 
 
 def page_of(items, query):
@@ -73,7 +72,6 @@ def list_departments(caller, query):
 )
 def create_department(caller, body):
     department = directory.create_department(actor=caller, **body.model_dump())
-    db.session.commit()
     location = url_for("api.get_department", department_id=department.id)
     return reply(department_out(department), status=201, location=location)
 
@@ -109,7 +107,6 @@ def update_department(caller, department_id, body):
     directory.update_department(
         actor=caller, department=department, **body.model_dump(exclude_unset=True)
     )
-    db.session.commit()
     return reply(department_out(department))
 
 
@@ -125,7 +122,6 @@ def update_department(caller, department_id, body):
 def delete_department(caller, department_id):
     department = directory.get_department(department_id)
     directory.deactivate_department(actor=caller, department=department)
-    db.session.commit()
     return no_content()
 
 
@@ -168,7 +164,6 @@ def list_clinics(caller, query):
 )
 def create_clinic(caller, body):
     clinic = directory.create_clinic(actor=caller, **body.model_dump())
-    db.session.commit()
     location = url_for("api.get_clinic", clinic_id=clinic.id)
     return reply(clinic_out(clinic), status=201, location=location)
 
@@ -199,7 +194,6 @@ def get_clinic(caller, clinic_id):
 def update_clinic(caller, clinic_id, body):
     clinic = directory.get_clinic(clinic_id, include_inactive=True)
     directory.update_clinic(actor=caller, clinic=clinic, **body.model_dump(exclude_unset=True))
-    db.session.commit()
     return reply(clinic_out(clinic))
 
 
@@ -215,7 +209,6 @@ def update_clinic(caller, clinic_id, body):
 def delete_clinic(caller, clinic_id):
     clinic = directory.get_clinic(clinic_id)
     directory.deactivate_clinic(actor=caller, clinic=clinic)
-    db.session.commit()
     return no_content()
 
 
@@ -277,7 +270,6 @@ def list_doctors(caller, query):
 )
 def onboard_doctor(caller, body):
     doctor, token = directory.onboard_doctor(actor=caller, now=utcnow(), **body.model_dump())
-    db.session.commit()
     location = url_for("api.get_doctor", doctor_id=doctor.id)
     return reply(onboarded_doctor_out(doctor, caller, token), status=201, location=location)
 
@@ -314,7 +306,6 @@ def get_doctor(caller, doctor_id, query):
 def update_doctor(caller, doctor_id, body):
     doctor = directory.get_doctor(doctor_id)
     directory.update_doctor(actor=caller, doctor=doctor, **body.model_dump(exclude_unset=True))
-    db.session.commit()
     return reply(doctor_out(doctor, caller))
 
 
@@ -334,5 +325,4 @@ def update_doctor(caller, doctor_id, body):
 def delete_doctor(caller, doctor_id, query):
     doctor = directory.get_doctor(doctor_id)
     directory.deactivate_doctor(actor=caller, doctor=doctor, reason=query.reason, now=utcnow())
-    db.session.commit()
     return no_content()

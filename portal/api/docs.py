@@ -4,7 +4,7 @@ import json
 
 from flask import current_app, render_template
 
-from portal.api import bp, docs_bp
+from portal.api.blueprints import bp, docs_bp
 from portal.api.openapi import build_document
 
 SWAGGER_UI = "vendor/swagger-ui-5.35.0"

@@ -4,7 +4,8 @@ import re
 
 from pydantic.json_schema import models_json_schema
 
-from portal.api import MAX_ID, schemas
+from portal.api import schemas
+from portal.api.blueprints import MAX_ID
 from portal.api.routing import FORM, JSON, OPERATIONS
 
 REF = "#/components/schemas/{model}"

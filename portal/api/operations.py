@@ -8,7 +8,7 @@ from portal.api.outputs import settings_out
 from portal.api.problems import HTTP_DETAILS, ApiError
 from portal.api.routing import operation, reply
 from portal.booking import services as booking
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.home import services as home
 
 
@@ -68,5 +68,4 @@ def update_settings(caller, body):
         **body.model_dump(exclude_unset=True),
     }
     settings = booking.update_booking_settings(actor=caller, **values)
-    db.session.commit()
     return reply(settings_out(settings))

@@ -7,7 +7,6 @@ from portal.api.outputs import created_patient_out, patient_out
 from portal.api.routing import no_content, operation, reply
 from portal.db import utcnow
 from portal.directory import services as directory
-from portal.extensions import db
 
 TAG = "Patients"
 
@@ -53,7 +52,6 @@ def list_patients(caller, query):
 )
 def create_patient(caller, body):
     patient, token = directory.create_patient(actor=caller, now=utcnow(), **body.model_dump())
-    db.session.commit()
     location = url_for("api.get_patient", patient_id=patient.id)
     return reply(created_patient_out(patient, token), status=201, location=location)
 
@@ -87,7 +85,6 @@ def update_patient(caller, patient_id, body):
     directory.update_patient(
         actor=caller, patient=patient, now=utcnow(), **body.model_dump(exclude_unset=True)
     )
-    db.session.commit()
     return reply(patient_out(patient, True))
 
 
@@ -104,7 +101,6 @@ def assign_patient(caller, doctor_id, patient_id):
     doctor = directory.get_doctor(doctor_id)
     patient = directory.get_patient(actor=caller, patient_id=patient_id)
     directory.assign_patient(actor=caller, doctor=doctor, patient=patient)
-    db.session.commit()
     return no_content()
 
 
@@ -121,5 +117,4 @@ def unassign_patient(caller, doctor_id, patient_id):
     doctor = directory.get_doctor(doctor_id)
     patient = directory.get_patient(actor=caller, patient_id=patient_id)
     directory.unassign_patient(actor=caller, doctor=doctor, patient=patient)
-    db.session.commit()
     return no_content()

@@ -7,10 +7,12 @@ import time
 from flask import current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from portal.errors import DomainError
+from portal.errors import ChangedMeanwhile, DomainError
+from portal.extensions import limiter
 from portal.web import ERROR_TEXTS
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,8 +99,6 @@ def problem(status, code, detail, *, errors=None, headers=None, extra=None):
 
 
 def _retry_after():
-    from portal.extensions import limiter
-
     limit = limiter.current_limit
     if limit is None:
         return "60"
@@ -120,7 +120,13 @@ def _http_error(error):
 
 
 def _domain_error(error):
-    return problem(error.status, error.code, error.message, errors=error.errors)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return problem(error.status, error.code, error.message, errors=error.errors, headers=headers)
+
+
+def _refused_by_the_database(_error):
+    # A unique index or another rule refused what a request saved at the same moment.
+    return _domain_error(ChangedMeanwhile())
 
 
 def _api_error(error):
@@ -135,12 +141,9 @@ def _api_error(error):
 
 
 def _server_error(error):
-    from portal.extensions import db
-
     if isinstance(error, HTTPException):
         return _http_error(error)
     log.exception("Unhandled error in the API", exc_info=error)
-    db.session.rollback()
     return problem(500, "server_error", HTTP_DETAILS[500])
 
 
@@ -148,6 +151,7 @@ def register_handlers(blueprint):
     """Problem details for every error raised while a request of the blueprint runs."""
     blueprint.register_error_handler(HTTPException, _http_error)
     blueprint.register_error_handler(DomainError, _domain_error)
+    blueprint.register_error_handler(IntegrityError, _refused_by_the_database)
     blueprint.register_error_handler(ApiError, _api_error)
     blueprint.register_error_handler(Exception, _server_error)
 

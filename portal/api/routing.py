@@ -16,7 +16,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 
-from portal.api import bp
+from portal.api.blueprints import bp
 from portal.api.problems import HTTP_DETAILS, ApiError
 from portal.api.security import caller
 from portal.errors import ValidationFailed

@@ -67,7 +67,6 @@ def replace_availability(caller, doctor_id, body):
         seats=body.seats,
         intervals=[(item.weekday, item.start, item.end) for item in body.intervals],
     )
-    db.session.commit()
     rows = sorted(rows, key=lambda row: (row.weekday, row.start_time))
     return reply(availability_out(doctor, rows))
 
@@ -120,7 +119,6 @@ def add_time_off(caller, doctor_id, body):
             reason=body.reason,
             now=utcnow(),
         )
-    db.session.commit()
     location = url_for("api.list_time_off", doctor_id=doctor.id)
     return reply(
         time_off_out(period, ZoneInfo(doctor.clinic.timezone)), status=201, location=location
@@ -139,7 +137,6 @@ def add_time_off(caller, doctor_id, body):
 def remove_time_off(caller, time_off_id):
     period = scheduling.get_time_off(actor=caller, time_off_id=time_off_id)
     scheduling.remove_time_off(actor=caller, time_off=period)
-    db.session.commit()
     return no_content()
 
 

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from portal.api import MAX_ID
+from portal.api.blueprints import MAX_ID
 
 # Types --------------------------------------------------------------------------------
 

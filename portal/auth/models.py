@@ -45,9 +45,6 @@ class User(UserMixin, db.Model):
     def get_id(self):
         return f"{self.id}:{self.session_version}"
 
-    def has_role(self, *roles):
-        return self.role in roles
-
     def __repr__(self):
         return f"<User {self.id} {self.role}>"
 

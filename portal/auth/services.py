@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record_event
 from portal.auth.errors import InvalidToken
@@ -32,6 +33,9 @@ def find_user_by_email(email):
     return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
+TAKEN_EMAIL = _l("An account with this email already exists.")
+
+
 def _check_new_account(email, full_name, password):
     errors = {}
     try:
@@ -48,7 +52,7 @@ def _check_new_account(email, full_name, password):
         if problems:
             errors["password"] = problems
     if "email" not in errors and find_user_by_email(email) is not None:
-        errors["email"] = [_l("An account with this email already exists.")]
+        errors["email"] = [TAKEN_EMAIL]
     if errors:
         raise ValidationFailed(errors=errors)
     return email, full_name
@@ -65,7 +69,11 @@ def create_user(*, email, full_name, password, role, locale=None, actor=None):
         password_hash=hash_password(password) if password is not None else None,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Someone took the address while the password was hashed (the unique index).
+        raise ValidationFailed.on("email", TAKEN_EMAIL) from None
     record_event(
         actor=actor or user,
         action="user.created",
@@ -162,14 +170,15 @@ def create_activation_token(*, user, actor, now):
     return token
 
 
-def find_activation(token, *, now):
-    """The unused, unexpired activation for this token, or InvalidToken."""
-    # Locked, so two submissions of the same link cannot both set a password.
-    activation = db.session.scalar(
-        select(ActivationToken)
-        .where(ActivationToken.token_hash == _digest(token or ""))
-        .with_for_update()
-    )
+def find_activation(token, *, now, lock=True):
+    """The unused, unexpired activation for this token, or InvalidToken. Locked unless
+    `lock` is false (to show the page, or to check a password before taking the lock)."""
+    query = select(ActivationToken).where(ActivationToken.token_hash == _digest(token or ""))
+    if lock:
+        # Locked, and read afresh under the lock, so two submissions of the same link
+        # cannot both set a password.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    activation = db.session.scalar(query)
     if activation is None or activation.used_at is not None or activation.expires_at <= now:
         raise InvalidToken()
     if not db.session.get(User, activation.user_id).is_active:
@@ -179,12 +188,14 @@ def find_activation(token, *, now):
 
 def activate_account(*, token, password, now):
     """Set the password of an onboarded account once, with its activation token."""
-    activation = find_activation(token, now=now)
-    user = db.session.get(User, activation.user_id)
+    user = db.session.get(User, find_activation(token, now=now, lock=False).user_id)
     problems = password_problems(password or "", email=user.email, full_name=user.full_name)
     if problems:
         raise ValidationFailed(errors={"password": problems})
-    user.password_hash = hash_password(password)
+    # Hashed before the activation is locked: nobody waits for the hash.
+    password_hash = hash_password(password)
+    activation = find_activation(token, now=now)
+    user.password_hash = password_hash
     user.session_version += 1
     activation.used_at = now
     record_event(actor=user, action="user.activated", entity_type="user", entity_id=user.id)

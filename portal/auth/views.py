@@ -30,10 +30,9 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.errors import ValidationFailed
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, is_htmx
-from portal.web import attach_errors
+from portal.web import errors_on
 
 bp = Blueprint("auth", __name__)
 
@@ -119,7 +118,6 @@ def login():
             if lang and not user.locale:
                 user.locale = lang
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             return redirect(safe_next(form.next.data) or home_url(user), 303)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
@@ -141,18 +139,13 @@ def register():
         return redirect(home_url(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             user = services.register_patient(
                 email=form.email.data,
                 full_name=form.full_name.data,
                 password=form.password.data,
                 locale=session.get("lang"),
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             login_user(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.full_name), "success")
             return redirect(home_url(user), 303)
@@ -166,17 +159,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+        with errors_on(form):
             services.change_password(
                 user=user,
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             # Sign in again under the new session version; other devices are signed out.
             login_user(user)
             flash(_("Your password is changed. Other devices are signed out."), "success")
@@ -190,28 +178,23 @@ def activate(token):
     """An onboarded doctor or patient sets their password with the link the clinic sent."""
     now = utcnow()
     try:
-        email = services.find_activation(token, now=now).user.email
+        email = services.find_activation(token, now=now, lock=False).user.email
     except InvalidToken:
         return _activation_page(status=400)
     form = ActivateForm()
     if form.validate_on_submit():
         try:
-            user = services.activate_account(token=token, password=form.password.data, now=now)
+            with errors_on(form):
+                user = services.activate_account(token=token, password=form.password.data, now=now)
+                lang = session.get("lang")
+                session.clear()
+                if lang and not user.locale:
+                    user.locale = lang
+                login_user(user)
+                flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
+                return redirect(home_url(user), 303)
         except InvalidToken:
-            db.session.rollback()
             return _activation_page(status=400)
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            lang = session.get("lang")
-            session.clear()
-            if lang and not user.locale:
-                user.locale = lang
-            db.session.commit()
-            login_user(user)
-            flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
-            return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200
     return _activation_page(form=form, email=email, token=token, status=status)
 
@@ -232,5 +215,4 @@ def set_language():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             services.set_locale(user=current_user, locale=form.lang.data, languages=languages)
-            db.session.commit()
     return redirect(target, 303)

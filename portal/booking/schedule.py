@@ -25,9 +25,8 @@ from portal.booking.models import Appointment, Status
 from portal.booking.schedule_forms import CancelVisitForm, CloseVisitForm, forms_for
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
-from portal.extensions import db
 from portal.htmx import is_htmx, render_partial
-from portal.web import attach_errors
+from portal.web import attach_errors, refused
 
 bp = Blueprint("schedule", __name__)
 
@@ -90,13 +89,10 @@ def close(appointment_id):
         mark, done = booking.mark_completed, _("The visit is marked completed.")
     else:
         mark, done = booking.mark_no_show, _("The visit is marked as a no-show.")
-    try:
+    with refused(Conflict, ValidationFailed) as outcome:
         mark(actor=current_user, appointment=appointment, notes=form.notes.data, now=now)
-    except (Conflict, ValidationFailed) as error:
-        db.session.rollback()
-        return _refused(appointment, now, error, close_form=form)
-    db.session.commit()
-    return _changed(appointment, now, done)
+        return _changed(appointment, now, done)
+    return _refused(appointment, now, outcome.error, close_form=form)
 
 
 @bp.post("/appointments/<int:appointment_id>/cancel")
@@ -107,15 +103,14 @@ def cancel(appointment_id):
     form = CancelVisitForm()
     if not form.validate():
         return _refused(appointment, now, ValidationFailed(), cancel_form=form)
-    try:
+    with refused(Conflict, ValidationFailed) as outcome:
         booking.cancel(
             actor=current_user, appointment=appointment, reason=form.reason.data, now=now
         )
-    except (Conflict, ValidationFailed) as error:
-        db.session.rollback()
-        return _refused(appointment, now, error, cancel_form=form)
-    db.session.commit()
-    return _changed(appointment, now, _("The visit is cancelled. The patient sees your reason."))
+        return _changed(
+            appointment, now, _("The visit is cancelled. The patient sees your reason.")
+        )
+    return _refused(appointment, now, outcome.error, cancel_form=form)
 
 
 # Rendering ----------------------------------------------------------------------------

@@ -30,13 +30,9 @@ NOTES_MAX = 5000
 
 
 def get_booking_settings():
-    """The booking rules in force (the defaults until an admin changes them)."""
-    settings = db.session.get(BookingSettings, 1)
-    if settings is None:
-        settings = BookingSettings(id=1, **DEFAULT_SETTINGS)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    """The booking rules in force; only reads (the row comes from the migrations, and
+    without it the defaults apply, in an object that is not saved)."""
+    return db.session.get(BookingSettings, 1) or BookingSettings(id=1, **DEFAULT_SETTINGS)
 
 
 def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours):
@@ -52,6 +48,7 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
     if errors:
         raise ValidationFailed(errors=errors)
     settings = get_booking_settings()
+    db.session.add(settings)  # saved now, should the row be missing
     new = {
         "min_notice_minutes": min_notice_minutes,
         "horizon_days": horizon_days,

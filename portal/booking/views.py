@@ -19,7 +19,7 @@ from portal.db import read_only, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
-from portal.web import attach_errors
+from portal.web import errors_on, refused
 
 bp = Blueprint("booking", __name__)
 
@@ -112,7 +112,7 @@ def book(doctor_id):
             start=start,
             picker=None,
         )
-    try:
+    with errors_on(form, SlotUnavailable, ValidationFailed) as outcome:
         appointment = services.book(
             actor=current_user,
             patient=services.patient_of(current_user),
@@ -121,26 +121,22 @@ def book(doctor_id):
             reason=form.reason.data,
             now=utcnow(),
         )
-    except (SlotUnavailable, ValidationFailed) as error:
-        db.session.rollback()
-        attach_errors(form, error)
-        status = 409 if isinstance(error, SlotUnavailable) else 422
-        picker = build_picker(profile, day=_local_day(profile, start))
         if is_htmx():
+            picker = build_picker(profile, day=_local_day(profile, start))
             return _with_fresh_picker(
-                "booking/_confirm.html", picker, status, doctor=profile, form=form, start=start
+                "booking/_confirmation.html", picker, 200, appointment=appointment
             )
-        return render_template(
-            "booking/confirm.html", doctor=profile, form=form, start=start, picker=picker
-        ), status
-    db.session.commit()
+        flash(_("Your appointment is booked."), "success")
+        return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
+    status = 409 if isinstance(outcome.error, SlotUnavailable) else 422
+    picker = build_picker(profile, day=_local_day(profile, start))
     if is_htmx():
-        picker = build_picker(profile, day=_local_day(profile, start))
         return _with_fresh_picker(
-            "booking/_confirmation.html", picker, 200, appointment=appointment
+            "booking/_confirm.html", picker, status, doctor=profile, form=form, start=start
         )
-    flash(_("Your appointment is booked."), "success")
-    return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
+    return render_template(
+        "booking/confirm.html", doctor=profile, form=form, start=start, picker=picker
+    ), status
 
 
 def _local_day(doctor, instant):
@@ -211,19 +207,15 @@ def cancel(appointment_id):
     record = services.get_appointment(actor=current_user, appointment_id=appointment_id)
     status = 200
     if form.validate_on_submit():
-        try:
+        with errors_on(form, TooLateToCancel, NotChangeable, ValidationFailed) as outcome:
             services.cancel(
                 actor=current_user, appointment=record, reason=form.reason.data, now=now
             )
-        except (TooLateToCancel, NotChangeable, ValidationFailed) as error:
-            db.session.rollback()
-            attach_errors(form, error)
-            status = error.status if error.status != 400 else 422
-        else:
-            db.session.commit()
             if not is_htmx():
                 flash(_("Your appointment is cancelled."), "success")
                 return redirect(url_for("booking.my_appointments"), 303)
+        if outcome.error is not None:
+            status = outcome.error.status if outcome.error.status != 400 else 422
     else:
         status = 422
     if not is_htmx():
@@ -271,15 +263,11 @@ def reschedule(appointment_id):
     if not form.validate_on_submit() or start is None:
         error, status = _("Choose a time from the list."), 422
     else:
-        try:
+        with refused(SlotUnavailable, TooLateToCancel, NotChangeable) as outcome:
             services.reschedule(actor=current_user, appointment=record, start=start, now=utcnow())
-        except (SlotUnavailable, TooLateToCancel, NotChangeable) as failure:
-            db.session.rollback()
-            error, status = str(failure.message), failure.status
-        else:
-            db.session.commit()
             flash(_("Your appointment is moved."), "success")
             return hx_redirect(url_for("booking.my_appointments"))
+        error, status = str(outcome.error.message), outcome.error.status
     record = _movable(appointment_id)
     day = start.astimezone(ZoneInfo(record.clinic.timezone)).date() if start else None
     picker = build_picker(record.doctor, day=day, reschedule=record)

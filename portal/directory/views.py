@@ -13,11 +13,9 @@ from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services
 from portal.directory.forms import FindDoctorForm, PatientSearchForm, ProfileForm
-from portal.errors import ValidationFailed
-from portal.extensions import db
 from portal.htmx import is_htmx, render_partial
 from portal.scheduling.availability import next_free_slots
-from portal.web import attach_errors
+from portal.web import errors_on
 
 bp = Blueprint("directory", __name__)
 
@@ -107,18 +105,13 @@ def profile():
     patient = services.patient_for_user(current_user)
     form = ProfileForm(obj=patient)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.update_patient(
                 actor=current_user,
                 patient=patient,
                 now=utcnow(),
                 **{name: getattr(form, name).data for name in PROFILE_FIELDS},
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("directory.profile"), 303)
     status = 422 if request.method == "POST" else 200

@@ -4,18 +4,16 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import utcnow
-from portal.errors import ValidationFailed
-from portal.extensions import db
-from portal.htmx import is_htmx
+from portal.htmx import is_htmx, partial_response, render_partial
 from portal.scheduling import services
 from portal.scheduling.forms import ActionForm, IntervalForm, SlotSettingsForm, TimeOffForm
-from portal.web import attach_errors
+from portal.web import errors_on
 
 bp = Blueprint("scheduling", __name__)
 
@@ -81,17 +79,6 @@ def _hours_context(
     }
 
 
-def _respond(partial, status=200, page=HOURS_PAGE, **context):
-    """The partial for HTMX, with the flash messages swapped out of band; else the page."""
-    if is_htmx():
-        body = render_template(partial, **context) + render_template("scheduling/_flashes_oob.html")
-    else:
-        body = render_template(page, **context)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
-
-
 def _back_to_hours(anchor=None):
     return redirect(url_for(".hours", _anchor=anchor), 303)
 
@@ -109,24 +96,25 @@ def update_settings():
     doctor = services.doctor_for_user(current_user)
     form = SlotSettingsForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.set_slot_settings(
                 actor=current_user,
                 doctor=doctor,
                 slot_minutes=form.slot_minutes.data,
                 seats=form.seats.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Slot settings saved."), "success")
             if not is_htmx():
                 return _back_to_hours("slot-settings")
-            return _respond("scheduling/_settings.html", **_hours_context(doctor))
-    return _respond(
-        "scheduling/_settings.html", 422, **_hours_context(doctor, settings_form=_focus(form))
+            return render_partial(
+                HOURS_PAGE, "scheduling/_settings.html", flashes=True, **_hours_context(doctor)
+            )
+    return render_partial(
+        HOURS_PAGE,
+        "scheduling/_settings.html",
+        422,
+        flashes=True,
+        **_hours_context(doctor, settings_form=_focus(form)),
     )
 
 
@@ -138,7 +126,7 @@ def add_interval(weekday):
         abort(404)
     form = IntervalForm(prefix=f"day{weekday}")
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.add_interval(
                 actor=current_user,
                 doctor=doctor,
@@ -146,24 +134,23 @@ def add_interval(weekday):
                 start=form.start.data,
                 end=form.end.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Interval added."), "success")
             if not is_htmx():
                 return _back_to_hours(f"day-{weekday}")
             # Ready for the next interval of the same day.
             fresh = _add_form(weekday)
             _focus(fresh, fresh.start)
-            return _respond(
+            return render_partial(
+                HOURS_PAGE,
                 "scheduling/_day.html",
+                flashes=True,
                 **_hours_context(doctor, add_forms={weekday: fresh}, weekday=weekday),
             )
-    return _respond(
+    return render_partial(
+        HOURS_PAGE,
         "scheduling/_day.html",
         422,
+        flashes=True,
         **_hours_context(doctor, add_forms={weekday: _focus(form)}, weekday=weekday),
     )
 
@@ -173,8 +160,11 @@ def add_interval(weekday):
 def interval(interval_id):
     doctor = services.doctor_for_user(current_user)
     item = services.get_interval(actor=current_user, interval_id=interval_id)
-    return _respond(
-        "scheduling/_interval.html", **_hours_context(doctor, interval=item, focus_row=item.id)
+    return render_partial(
+        HOURS_PAGE,
+        "scheduling/_interval.html",
+        flashes=True,
+        **_hours_context(doctor, interval=item, focus_row=item.id),
     )
 
 
@@ -185,8 +175,10 @@ def edit_interval(interval_id):
     item = services.get_interval(actor=current_user, interval_id=interval_id)
     form = _edit_form(item)
     _focus(form, form.start)
-    return _respond(
+    return render_partial(
+        HOURS_PAGE,
         "scheduling/_edit_interval.html",
+        flashes=True,
         **_hours_context(doctor, editing={item.id: form}, interval=item, edit_form=form),
     )
 
@@ -198,7 +190,7 @@ def update_interval(interval_id):
     item = services.get_interval(actor=current_user, interval_id=interval_id)
     form = IntervalForm(prefix=f"interval{item.id}")
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.update_interval(
                 actor=current_user,
                 interval=item,
@@ -206,22 +198,21 @@ def update_interval(interval_id):
                 start=form.start.data,
                 end=form.end.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
             flash(_("Interval saved."), "success")
             if not is_htmx():
                 return _back_to_hours(f"day-{item.weekday}")
-            return _respond(
+            return render_partial(
+                HOURS_PAGE,
                 "scheduling/_interval.html",
+                flashes=True,
                 **_hours_context(doctor, interval=item, focus_row=item.id),
             )
     _focus(form)
-    return _respond(
+    return render_partial(
+        HOURS_PAGE,
         "scheduling/_edit_interval.html",
         422,
+        flashes=True,
         **_hours_context(doctor, editing={item.id: form}, interval=item, edit_form=form),
     )
 
@@ -235,14 +226,11 @@ def delete_interval(interval_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_interval(actor=current_user, interval=item)
-    db.session.commit()
     flash(_("Interval removed."), "success")
     if not is_htmx():
         return _back_to_hours(f"day-{weekday}")
     # An empty body swapped over the row removes it; the message rides out of band.
-    response = make_response(render_template("scheduling/_flashes_oob.html"), 200)
-    response.vary.add("HX-Request")
-    return response
+    return partial_response(render_template("_flashes.html", oob=True))
 
 
 def _instant(field, zone, *, latest):
@@ -300,7 +288,7 @@ def add_time_off():
         starts_at, start_twice = _instant(form.starts_at, zone, latest=False)
         ends_at, end_twice = _instant(form.ends_at, zone, latest=True)
         if starts_at is not None and ends_at is not None:
-            try:
+            with errors_on(form):
                 services.add_time_off(
                     actor=current_user,
                     doctor=doctor,
@@ -309,11 +297,6 @@ def add_time_off():
                     reason=form.reason.data,
                     now=utcnow(),
                 )
-            except ValidationFailed as error:
-                db.session.rollback()
-                attach_errors(form, error)
-            else:
-                db.session.commit()
                 flash(_("Time off added."), "success")
                 twice = [form.starts_at.data] * start_twice + [form.ends_at.data] * end_twice
                 for reading in dict.fromkeys(value.time() for value in twice):
@@ -339,6 +322,5 @@ def delete_time_off(time_off_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_time_off(actor=current_user, time_off=period)
-    db.session.commit()
     flash(_("Time off removed."), "success")
     return redirect(url_for(".time_off"), 303)

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import list_events, record_event
@@ -23,6 +23,20 @@ def test_the_settings_page_shows_the_rules_in_force(as_admin):
     assert 'value="120"' in page  # minimum notice, the default
     assert 'value="90"' in page
     assert 'value="24"' in page
+
+
+def test_without_the_row_the_defaults_show_and_reading_saves_nothing(as_admin, db):
+    db.session.execute(delete(BookingSettings))
+    db.session.commit()
+    page = as_admin.get("/admin/settings").text
+    assert 'value="120"' in page
+    assert settings(db) is None
+    response = as_admin.post(
+        "/admin/settings",
+        data={"min_notice_minutes": "30", "horizon_days": "90", "cancel_cutoff_hours": "24"},
+    )
+    assert response.status_code == 303
+    assert settings(db).min_notice_minutes == 30
 
 
 def test_saving_settings_changes_them_and_records_who_did(as_admin, db, admin):

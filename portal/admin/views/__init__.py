@@ -1,0 +1,16 @@
+"""Admin pages: dashboard, departments, clinics, doctors, patients, appointments,
+booking settings and the audit trail, one module each on one blueprint. Admins only:
+every other user gets 403."""
+
+from portal.admin.views import (  # noqa: F401  (the modules register their routes)
+    appointments,
+    clinics,
+    dashboard,
+    departments,
+    doctors,
+    patients,
+    settings,
+)
+from portal.admin.views.common import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,54 @@
+"""The booking rules and the audit trail."""
+
+from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin import services
+from portal.admin.forms import (
+    BookingSettingsForm,
+)
+from portal.admin.views.common import (
+    bp,
+    page_number,
+)
+from portal.audit.services import list_events
+from portal.booking import services as booking
+from portal.htmx import hx_redirect
+from portal.web import errors_on, status_label
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    current = services.booking_settings(actor=current_user)
+    form = BookingSettingsForm(obj=current if request.method == "GET" else None)
+    if form.validate_on_submit():
+        with errors_on(form):
+            booking.update_booking_settings(
+                actor=current_user,
+                min_notice_minutes=form.min_notice_minutes.data,
+                horizon_days=form.horizon_days.data,
+                cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+            )
+            flash(_("Booking settings saved."), "success")
+            return hx_redirect(url_for(".settings"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/settings.html", form=form), status
+
+
+@bp.get("/audit")
+def audit():
+    filters = {
+        "entity_type": request.args.get("entity_type") or None,
+        "action": (request.args.get("action") or "").strip() or None,
+        "actor_id": request.args.get("actor_id", type=int),
+    }
+    page = list_events(actor=current_user, **filters, page=page_number(), per_page=50)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        filters=filters,
+        entity_types=services.AUDIT_ENTITY_TYPES,
+        admins=services.admin_choices(actor=current_user),
+        status_label=status_label,
+    )
