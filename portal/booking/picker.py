@@ -14,8 +14,9 @@ from flask import current_app, render_template, url_for
 from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
+from portal.booking.availability import WorkerCache
 from portal.db import utcnow
-from portal.scheduling.availability import WorkerCache
+from portal.revalidation import etag_for
 
 STRIP_DAYS = 14
 RENDERED = "portal.rendered_slot_pickers"
@@ -204,25 +205,49 @@ def init_app(app):
     app.extensions[RENDERED] = WorkerCache(app.config["SLOT_PICKER_CACHE_SIZE"])
 
 
-def day_slots_html(source, *, day=None, strip_start=None):
-    """The day-slots partial of a doctor's slot source (services.slot_source), for the
-    day asked (or the first with free times) and the strip that holds it.
+class DaySlots:
+    """One request's day-slots partial of a doctor's slot source (services.slot_source),
+    for the day asked (or the first with free times) and the strip that holds it: what
+    it depends on, known before anything is rendered, and its HTML on demand.
 
-    Each worker keeps the HTML it rendered. The source holds the doctor's schedule
-    version and the booking rules, so with the strip's first and last days it fixes the
-    doctor's free times of the strip; the bookable ones (the clock drops those too soon
-    or beyond the horizon) are a run of those, known by its first start and its length.
-    Those, the day asked, today and the language are all the partial depends on: the
-    same key is the same HTML, and an answer kept from memory costs no picker to build."""
-    today, strip_start, slots = _strip(
-        source, day, strip_start, settings=source, version=source.schedule_version
-    )
-    locale = str(get_locale())
-    key = (source, day, strip_start, today, locale, slots[0].start if slots else None, len(slots))
-    kept = current_app.extensions[RENDERED]
-    html = kept.get(key)
-    if html is None:
-        picker = _assemble(source, slots, today, day, strip_start, None, locale)
-        html = render_template("booking/_slot_picker.html", picker=picker)
-        kept.put(key, html)
-    return html
+    The source holds the doctor's schedule version and the booking rules, so with the
+    strip's first and last days it fixes the doctor's free times of the strip; the
+    bookable ones (the clock drops those too soon or beyond the horizon) are a run of
+    those, known by its first start and its length. Those, the day asked, today and the
+    language are all the partial depends on: the same key is the same HTML. Each worker
+    keeps the HTML it rendered under that key, and the key's digest is the ETag."""
+
+    def __init__(self, source, *, day=None, strip_start=None):
+        today, strip_start, slots = _strip(
+            source, day, strip_start, settings=source, version=source.schedule_version
+        )
+        self._source, self._day, self._today = source, day, today
+        self._strip_start, self._slots = strip_start, slots
+        self._locale = str(get_locale())
+        self.key = (
+            source,
+            day,
+            strip_start,
+            today,
+            self._locale,
+            slots[0].start if slots else None,
+            len(slots),
+        )
+        self.etag = etag_for("day-slots partial", self.key)
+
+    def html(self):
+        kept = current_app.extensions[RENDERED]
+        html = kept.get(self.key)
+        if html is None:
+            picker = _assemble(
+                self._source,
+                self._slots,
+                self._today,
+                self._day,
+                self._strip_start,
+                None,
+                self._locale,
+            )
+            html = render_template("booking/_slot_picker.html", picker=picker)
+            kept.put(self.key, html)
+        return html

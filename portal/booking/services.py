@@ -12,14 +12,13 @@ from sqlalchemy.orm import joinedload
 from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
+from portal.booking.availability import available_slots
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.directory.models import Clinic, Doctor, Patient
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
-from portal.scheduling import notices
-from portal.scheduling.availability import available_slots
 from portal.scheduling.slots import day_bounds
 
 REASON_MAX = 500
@@ -264,15 +263,8 @@ _SLOT_SOURCE = select(
 
 
 def slot_source(doctor_id):
-    """The scheduling fields of a bookable doctor with the booking rules, or NotFound.
-    On PostgreSQL a worker keeps the ones it read until a notice says they changed
-    (scheduling.notices): then this asks the database nothing."""
-    source_watch = notices.watch()
-    token = None
-    if source_watch is not None:
-        kept, token = source_watch.lookup(doctor_id)
-        if kept is not None:
-            return kept
+    """The scheduling fields of a bookable doctor with the booking rules, or NotFound:
+    one query, in every request, that holds all the kept slots and pages depend on."""
     row = db.session.connection().execute(_SLOT_SOURCE, {"doctor_id": doctor_id}).first()
     if row is None or row[1] is None:  # no such active doctor, or their clinic is closed
         raise NotFound()
@@ -283,8 +275,6 @@ def slot_source(doctor_id):
             min_notice_minutes=DEFAULT_SETTINGS["min_notice_minutes"],
             horizon_days=DEFAULT_SETTINGS["horizon_days"],
         )
-    if token is not None:
-        source_watch.keep(doctor_id, source, token)
     return source
 
 
