@@ -11,6 +11,7 @@ from portal.api import schemas
 from portal.api.outputs import availability_out, slots_out, time_off_out
 from portal.api.routing import field_names, no_content, operation, reply
 from portal.booking import services as booking
+from portal.booking.availability import free_slots
 from portal.db import read_only, utcnow
 from portal.directory.models import Doctor
 from portal.errors import NotFound, ValidationFailed
@@ -166,8 +167,8 @@ def remove_time_off(caller, time_off_id):
 )
 def list_slots(doctor_id, query):
     # The day-slots partial's way: one query for the doctor's schedule version and the
-    # rules, the slots a worker computed under that version reused, and 304 for a client
-    # that holds the same answer.
+    # rules, the slots a worker computed under that version reused (free_slots), and 304
+    # for a client that holds the same answer.
     read_only(db.session)
     source = booking.slot_source(doctor_id)
     now = utcnow()
@@ -179,16 +180,7 @@ def list_slots(doctor_id, query):
         raise ValidationFailed.on(
             "to", _l("Ask for at most %(count)d days at once.", count=MAX_SLOT_DAYS)
         )
-    slots = booking.slots_for(
-        doctor=source,
-        first_day=first,
-        last_day=last,
-        now=now,
-        settings=source,
-        version=source.schedule_version,
-    )
-    # As for the partial: the bookable slots are a run of those kept for the version.
-    key = (source, first, last, slots[0].start if slots else None, len(slots))
+    slots, key = free_slots(source, first_day=first, last_day=last, now=now)
     etag = revalidation.etag_for("slots", key)
     if revalidation.unchanged(etag):
         return revalidation.not_modified(etag)

@@ -118,6 +118,25 @@ def available_slots(
     )
 
 
+def free_slots(source, *, first_day, last_day, now):
+    """The bookable slots a page shows of a slot source (booking.services.slot_source:
+    the doctor's scheduling fields, schedule version and the booking rules, read in this
+    request) for first_day..last_day, with the key that fixes them: the pages that show
+    free times (the day-slots partial, the API's slots) keep and tag their answers by it.
+
+    The slots kept for the version are fixed by the source and the days; the clock only
+    cuts a run out of them (bookable), known by its first start and its length."""
+    slots = available_slots(
+        doctor=source,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        settings=source,
+        version=source.schedule_version,
+    )
+    return slots, (source, first_day, last_day, slots[0].start if slots else None, len(slots))
+
+
 def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
     zone = ZoneInfo(doctor.timezone)
     window_start = day_bounds(first_day, zone)[0]

@@ -14,7 +14,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
-from portal.booking.availability import WorkerCache
+from portal.booking.availability import WorkerCache, free_slots
 from portal.db import utcnow
 from portal.revalidation import etag_for
 
@@ -122,14 +122,20 @@ def _choice(slot, zone, locale, confirm, book, move):
     )
 
 
+def _strip_days(timezone, day, strip_start, now):
+    """Today in the clinic, and the first day of the strip that holds `day` (or starts
+    at `strip_start`)."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if day is not None and strip_start is None and day >= today:
+        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
+    return today, max(strip_start or today, today)
+
+
 def _strip(doctor, day, strip_start, *, settings=None, version=None, reschedule=None):
     """Today in the clinic, the first day of the strip that holds `day` (or starts at
     `strip_start`), and the bookable slots of that strip's days."""
     now = utcnow()
-    today = now.astimezone(ZoneInfo(doctor.timezone)).date()
-    if day is not None and strip_start is None and day >= today:
-        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
-    strip_start = max(strip_start or today, today)
+    today, strip_start = _strip_days(doctor.timezone, day, strip_start, now)
     slots = services.slots_for(
         doctor=doctor,
         first_day=strip_start,
@@ -210,29 +216,24 @@ class DaySlots:
     for the day asked (or the first with free times) and the strip that holds it: what
     it depends on, known before anything is rendered, and its HTML on demand.
 
-    The source holds the doctor's schedule version and the booking rules, so with the
-    strip's first and last days it fixes the doctor's free times of the strip; the
-    bookable ones (the clock drops those too soon or beyond the horizon) are a run of
-    those, known by its first start and its length. Those, the day asked, today and the
-    language are all the partial depends on: the same key is the same HTML. Each worker
-    keeps the HTML it rendered under that key, and the key's digest is the ETag."""
+    The strip's free slots and their key come from availability.free_slots, as the
+    API's do. That key, the day asked, today and the language are all the partial
+    depends on: the same key is the same HTML. Each worker keeps the HTML it rendered
+    under that key, and the key's digest is the ETag."""
 
     def __init__(self, source, *, day=None, strip_start=None):
-        today, strip_start, slots = _strip(
-            source, day, strip_start, settings=source, version=source.schedule_version
+        now = utcnow()
+        today, strip_start = _strip_days(source.timezone, day, strip_start, now)
+        slots, free = free_slots(
+            source,
+            first_day=strip_start,
+            last_day=strip_start + timedelta(days=STRIP_DAYS - 1),
+            now=now,
         )
         self._source, self._day, self._today = source, day, today
         self._strip_start, self._slots = strip_start, slots
         self._locale = str(get_locale())
-        self.key = (
-            source,
-            day,
-            strip_start,
-            today,
-            self._locale,
-            slots[0].start if slots else None,
-            len(slots),
-        )
+        self.key = (free, day, today, self._locale)
         self.etag = etag_for("day-slots partial", self.key)
 
     def html(self):
