@@ -422,7 +422,8 @@ def cancel(*, actor, appointment, reason, now):
     """Cancel a confirmed appointment: its patient until the cutoff, its doctor, an admin.
     The seat is free again at once."""
     # The doctor first, then the appointment, in the order booking and rescheduling take
-    # them: cancelling gives the doctor a new schedule version, so it needs the doctor too.
+    # them: cancelling gives the doctor a new schedule version (a trigger), so it locks
+    # the doctor's row too.
     _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now)
@@ -471,6 +472,9 @@ def reschedule(*, actor, appointment, start, now):
 def _close_visit(actor, appointment, status, notes, now):
     if actor.role not in (Role.DOCTOR, Role.ADMIN):
         raise NotFound()
+    # The doctor first, as cancel does: any change to an appointment gives the doctor a
+    # new schedule version (a trigger), so it locks the doctor's row too.
+    _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
     if appointment.status == Status.CANCELLED:
         raise NotChangeable()
