@@ -33,12 +33,15 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_app):
 
 
 def triggers(engine):
-    """The triggers of the database, each as its definition."""
+    """The triggers of the database and the functions they run, as their definitions."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             query = "SELECT sql FROM sqlite_master WHERE type = 'trigger'"
         else:
-            query = "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
+            query = (
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+                "UNION SELECT pg_get_functiondef(oid) FROM pg_proc WHERE proname LIKE 'portal%'"
+            )
         return {row[0] for row in connection.execute(text(query))}
 
 

@@ -1,10 +1,10 @@
 """Schedule versions bumped by the database, and no more notices to workers.
 
 Database triggers now give a doctor a new random schedule version in the transaction of
-every insert, update and delete of their appointments, weekly hours and time off, and of
-every other change to their own row, whoever writes (the portal, a Core or bulk
-statement, plain SQL), on SQLite and PostgreSQL alike; a doctor inserted without a
-version gets a random one. Pages key what they keep by that version, read in every
+every insert, update and delete (and on PostgreSQL truncate) of their appointments,
+weekly hours and time off, and of every other change to their own row, whoever writes
+(the portal, a Core or bulk statement, plain SQL), on SQLite and PostgreSQL alike; a
+doctor inserted without a version gets a random one. Pages key what they keep by that version, read in every
 request, so nothing needs telling any more: the notice triggers of 8b2d4e6f1a93 go.
 
 SQLite keeps a table's triggers only while the table lives: a later batch migration that
@@ -41,10 +41,13 @@ BEGIN
                      WHERE id IN (SELECT doctor_id FROM new_rows
                                   UNION SELECT doctor_id FROM old_rows)
                      ORDER BY id FOR NO KEY UPDATE);
-    ELSE
+    ELSIF TG_OP = 'DELETE' THEN
         UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
         WHERE id IN (SELECT id FROM doctors WHERE id IN (SELECT doctor_id FROM old_rows)
                      ORDER BY id FOR NO KEY UPDATE);
+    ELSE -- TRUNCATE: every doctor's rows may be gone
+        UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
+        WHERE id IN (SELECT id FROM doctors ORDER BY id FOR NO KEY UPDATE);
     END IF;
     RETURN NULL;
 END
@@ -62,12 +65,15 @@ $$
     "CREATE TRIGGER schedule_version_appointments_insert AFTER INSERT ON appointments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_appointments_update AFTER UPDATE ON appointments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_appointments_delete AFTER DELETE ON appointments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
+    "CREATE TRIGGER schedule_version_appointments_truncate AFTER TRUNCATE ON appointments FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_weekly_hours_insert AFTER INSERT ON weekly_hours REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_weekly_hours_update AFTER UPDATE ON weekly_hours REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_weekly_hours_delete AFTER DELETE ON weekly_hours REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
+    "CREATE TRIGGER schedule_version_weekly_hours_truncate AFTER TRUNCATE ON weekly_hours FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_time_off_periods_insert AFTER INSERT ON time_off_periods REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_time_off_periods_update AFTER UPDATE ON time_off_periods REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_time_off_periods_delete AFTER DELETE ON time_off_periods REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
+    "CREATE TRIGGER schedule_version_time_off_periods_truncate AFTER TRUNCATE ON time_off_periods FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
     "CREATE TRIGGER schedule_version_doctors_update BEFORE UPDATE ON doctors FOR EACH ROW WHEN (NEW.schedule_version IS NOT DISTINCT FROM OLD.schedule_version) EXECUTE FUNCTION portal_new_doctor_schedule_version()",
     "CREATE TRIGGER schedule_version_doctors_insert BEFORE INSERT ON doctors FOR EACH ROW WHEN (NEW.schedule_version = 0) EXECUTE FUNCTION portal_new_doctor_schedule_version()",
 ]
@@ -76,12 +82,15 @@ POSTGRESQL_DROP = [
     "DROP TRIGGER IF EXISTS schedule_version_appointments_insert ON appointments",
     "DROP TRIGGER IF EXISTS schedule_version_appointments_update ON appointments",
     "DROP TRIGGER IF EXISTS schedule_version_appointments_delete ON appointments",
+    "DROP TRIGGER IF EXISTS schedule_version_appointments_truncate ON appointments",
     "DROP TRIGGER IF EXISTS schedule_version_weekly_hours_insert ON weekly_hours",
     "DROP TRIGGER IF EXISTS schedule_version_weekly_hours_update ON weekly_hours",
     "DROP TRIGGER IF EXISTS schedule_version_weekly_hours_delete ON weekly_hours",
+    "DROP TRIGGER IF EXISTS schedule_version_weekly_hours_truncate ON weekly_hours",
     "DROP TRIGGER IF EXISTS schedule_version_time_off_periods_insert ON time_off_periods",
     "DROP TRIGGER IF EXISTS schedule_version_time_off_periods_update ON time_off_periods",
     "DROP TRIGGER IF EXISTS schedule_version_time_off_periods_delete ON time_off_periods",
+    "DROP TRIGGER IF EXISTS schedule_version_time_off_periods_truncate ON time_off_periods",
     "DROP TRIGGER IF EXISTS schedule_version_doctors_update ON doctors",
     "DROP TRIGGER IF EXISTS schedule_version_doctors_insert ON doctors",
     "DROP FUNCTION IF EXISTS portal_new_schedule_versions()",

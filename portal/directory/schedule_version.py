@@ -27,7 +27,8 @@ POSTGRESQL = [
     # (random() is a double here: scaled below 2**63 so the cast cannot overflow).
     # One UPDATE per statement (a bulk insert of many appointments gives each doctor one
     # new version, not one per row), the doctors locked in id order so two bulk writes
-    # cannot deadlock on them.
+    # cannot deadlock on them. SQLite has no TRUNCATE; PostgreSQL's fires no delete
+    # trigger, so it has its own.
     """
 CREATE OR REPLACE FUNCTION portal_new_schedule_versions() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -42,10 +43,13 @@ BEGIN
                      WHERE id IN (SELECT doctor_id FROM new_rows
                                   UNION SELECT doctor_id FROM old_rows)
                      ORDER BY id FOR NO KEY UPDATE);
-    ELSE
+    ELSIF TG_OP = 'DELETE' THEN
         UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
         WHERE id IN (SELECT id FROM doctors WHERE id IN (SELECT doctor_id FROM old_rows)
                      ORDER BY id FOR NO KEY UPDATE);
+    ELSE -- TRUNCATE: every doctor's rows may be gone
+        UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
+        WHERE id IN (SELECT id FROM doctors ORDER BY id FOR NO KEY UPDATE);
     END IF;
     RETURN NULL;
 END
@@ -73,6 +77,8 @@ $$
             f"CREATE TRIGGER schedule_version_{table}_delete AFTER DELETE ON {table} "
             "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
             "EXECUTE FUNCTION portal_new_schedule_versions()",
+            f"CREATE TRIGGER schedule_version_{table}_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION portal_new_schedule_versions()",
         )
     ),
     # A write that sets the version itself (the triggers above) is left alone, so this
@@ -91,7 +97,7 @@ POSTGRESQL_DROP = [
     *(
         f"DROP TRIGGER IF EXISTS schedule_version_{table}_{action} ON {table}"
         for table in TABLES
-        for action in ("insert", "update", "delete")
+        for action in ("insert", "update", "delete", "truncate")
     ),
     "DROP TRIGGER IF EXISTS schedule_version_doctors_update ON doctors",
     "DROP TRIGGER IF EXISTS schedule_version_doctors_insert ON doctors",

@@ -316,6 +316,19 @@ def test_an_appointment_and_a_day_off_written_with_core_close_the_day(
     db.session.rollback()
 
 
+def test_emptying_a_table_with_truncate_shows_at_once(client, htmx, db, doctor, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    day = a_working_day(doctor)
+    a_time_off(db, doctor, day)
+    before = seen(client, htmx, doctor.id, day)
+    db.session.execute(text("TRUNCATE time_off_periods"))
+    db.session.commit()
+    after = seen(client, htmx, doctor.id, day)
+    assert len(after) == len(before) + 2
+    assert after == free_now(db, doctor.id, day)
+
+
 def test_a_version_set_by_hand_is_left_as_set(db, doctor):
     # The doctor's own trigger stays out of a write of the version itself, so it cannot
     # call itself again.
