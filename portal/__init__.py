@@ -121,12 +121,19 @@ def _init_extensions(app):
     auth_views.init_login_manager(login_manager)
     _import_models()
 
-    from portal.booking import picker
-    from portal.scheduling import availability, notices
+    from portal import revalidation
+    from portal.booking import availability, picker
 
     availability.init_app(app)
-    notices.init_app(app)
     picker.init_app(app)
+    revalidation.init_app(
+        app,
+        [
+            os.path.dirname(os.path.abspath(__file__)),
+            app.template_folder,
+            app.config["BABEL_TRANSLATION_DIRECTORIES"],
+        ],
+    )
 
 
 def _import_models():

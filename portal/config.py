@@ -36,15 +36,11 @@ def from_environment(instance_path):
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "API_ACCESS_TOKEN_MINUTES": int(env.get("API_ACCESS_TOKEN_MINUTES", "15")),
         # Free-slot computations each worker keeps: a doctor's two-week strip each, about
-        # 25 kB for a full-time doctor; 0 computes every time. See scheduling/availability.
+        # 25 kB for a full-time doctor; 0 computes every time. See booking/availability.
         "SLOT_CACHE_SIZE": int(env.get("SLOT_CACHE_SIZE", "1024")),
         # Rendered day-slots partials each worker keeps, about 7 kB each; 0 renders every
         # time. See booking/picker.day_slots_html.
         "SLOT_PICKER_CACHE_SIZE": int(env.get("SLOT_PICKER_CACHE_SIZE", "4096")),
-        # Doctors' slot sources (scheduling fields and booking rules) each worker keeps
-        # while PostgreSQL's notices say they are unchanged; 0 reads them every time.
-        # See scheduling/notices.
-        "SLOT_SOURCE_CACHE_SIZE": int(env.get("SLOT_SOURCE_CACHE_SIZE", "4096")),
     }
 
 

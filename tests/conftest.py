@@ -23,7 +23,6 @@ from portal.booking.models import DEFAULT_SETTINGS, BookingSettings
 from portal.directory.models import Clinic, Department, Doctor, Patient
 from portal.extensions import db as _db
 from portal.extensions import limiter
-from portal.scheduling import notices
 from portal.scheduling.models import WeeklyHours
 
 PASSWORD = "correct-horse-battery"
@@ -107,7 +106,6 @@ def _session_app(backend, tmp_path_factory):
         with app.app_context():
             _db.create_all()
         yield app
-        notices.stop(app)
         with app.app_context():
             _db.engine.dispose()
 

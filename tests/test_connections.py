@@ -7,7 +7,6 @@ from sqlalchemy.exc import OperationalError
 from portal import create_app
 from portal.auth.models import Role, User
 from portal.extensions import db as _db
-from portal.scheduling import notices
 from tests.conftest import config_for
 
 NAME = "portal-connection-test"
@@ -62,7 +61,6 @@ def test_a_dropped_connection_is_replaced_once_it_has_sat_idle(app, backend, doc
                 client.get(page)
             assert client.get(page).status_code == 200  # and the pool has recovered
     finally:
-        notices.stop(portal)
         with portal.app_context():
             _db.engine.dispose()
 
@@ -82,6 +80,5 @@ def test_the_connection_a_read_only_page_used_is_transactional_again(app, backen
             _db.session.rollback()
             assert _db.session.scalar(select(User).where(User.email == "half@example.org")) is None
     finally:
-        notices.stop(portal)
         with portal.app_context():
             _db.engine.dispose()

@@ -2,11 +2,10 @@
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from portal import create_app
 from portal.extensions import db
-from portal.scheduling import notices
 from tests.conftest import config_for, fresh_database
 
 
@@ -33,28 +32,80 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_app):
         assert set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
 
 
-def notices_sent(url, statement):
-    """The notices another connection hears while `statement` is committed."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as listener, engine.connect() as writer:
-        listener.exec_driver_sql(f"LISTEN {notices.CHANNEL}")
-        writer.execute(text(statement))
-        listener.exec_driver_sql("SELECT 1")  # receives what arrived meanwhile
-        heard = [notice.payload for notice in listener.connection.dbapi_connection.notifies]
-    engine.dispose()
-    return heard
+def triggers(engine):
+    """The triggers of the database and the functions they run, as their definitions."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT sql FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = (
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+                "UNION SELECT pg_get_functiondef(oid) FROM pg_proc WHERE proname LIKE 'portal%'"
+            )
+        return {row[0] for row in connection.execute(text(query))}
 
 
-def test_a_migrated_database_tells_workers_the_booking_rules_changed(empty_app, backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite sends no notices")
-    url = empty_app.config["SQLALCHEMY_DATABASE_URI"]
-    change = "UPDATE booking_settings SET horizon_days = horizon_days + 1"
+def a_doctor(connection):
+    """A doctor inserted with Core and no schedule version (0, the column's default), as
+    an import script might; their id."""
+    tables = db.metadata.tables
+    user_id = connection.execute(
+        tables["users"].insert().values(email="d@example.org", full_name="D", role="doctor")
+    ).inserted_primary_key[0]
+    clinic_id = connection.execute(
+        tables["clinics"]
+        .insert()
+        .values(name="C", city="Paris", country="FR", timezone="Europe/Paris")
+    ).inserted_primary_key[0]
+    return connection.execute(
+        tables["doctors"]
+        .insert()
+        .values(user_id=user_id, clinic_id=clinic_id, license_number="L-1", schedule_version=0)
+    ).inserted_primary_key[0]
+
+
+def version_after(connection, doctor_id, statement):
+    connection.execute(text(statement), {"doctor_id": doctor_id})
+    return connection.execute(
+        text("SELECT schedule_version FROM doctors WHERE id = :doctor_id"),
+        {"doctor_id": doctor_id},
+    ).scalar_one()
+
+
+ADD_HOURS = (
+    "INSERT INTO weekly_hours (doctor_id, weekday, start_time, end_time) "
+    "VALUES (:doctor_id, 0, '09:00:00', '12:00:00')"
+)
+
+
+def test_a_migrated_database_has_the_models_triggers_and_loses_them_going_down(
+    empty_app, backend, tmp_path
+):
+    with fresh_database(backend, tmp_path) as url:
+        built = create_app(config_for(url))
+        with built.app_context():
+            db.create_all()
+            from_the_models = triggers(db.engine)
+            db.engine.dispose()
     with empty_app.app_context():
         upgrade()
-        assert notices_sent(url, change) == [notices.EVERYONE]
-        downgrade(revision="3c1f5a9d2e47")
-        assert notices_sent(url, change) == []
+        assert triggers(db.engine) == from_the_models
+        with db.engine.begin() as connection:
+            doctor_id = a_doctor(connection)
+            first = version_after(connection, doctor_id, "SELECT 1")
+            assert first != 0, "a doctor inserted without a version gets a random one"
+            assert version_after(connection, doctor_id, ADD_HOURS) != first
+        downgrade(revision="8b2d4e6f1a93")
+        names = " ".join(triggers(db.engine))
+        assert "schedule_version" not in names
+        if backend == "postgresql":  # the notices of that revision are back
+            assert "slot_sources_doctors" in names
+        with db.engine.begin() as connection:
+            doctor_id = connection.execute(text("SELECT id FROM doctors")).scalar_one()
+            before = version_after(connection, doctor_id, "SELECT 1")
+            assert version_after(connection, doctor_id, ADD_HOURS) == before
+        upgrade()
+        assert triggers(db.engine) == from_the_models
 
 
 def test_the_booking_rules_row_is_there_after_upgrading(empty_app):

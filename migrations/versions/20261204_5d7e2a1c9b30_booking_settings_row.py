@@ -7,7 +7,7 @@ Downgrading removes it only while it still holds those defaults as nobody saved 
 (no admin named); the earlier code recreates such a row when it reads the rules.
 
 Revision ID: 5d7e2a1c9b30
-Revises: 8b2d4e6f1a93
+Revises: 4f4a266e66a0
 Create Date: 2026-12-04 18:40:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d7e2a1c9b30'
-down_revision = '8b2d4e6f1a93'
+down_revision = '4f4a266e66a0'
 branch_labels = None
 depends_on = None
 

@@ -138,6 +138,12 @@ def _success(spec):
             "description": "`true` when this is the stored answer to an earlier request.",
             "schema": {"type": "string", "enum": ["true"]},
         }
+    if spec.revalidated:
+        headers["ETag"] = {
+            "description": "Send it back in `If-None-Match` to get 304 while the answer "
+            "is the same.",
+            "schema": {"type": "string"},
+        }
     if headers:
         response["headers"] = headers
     return response
@@ -164,6 +170,20 @@ def _operation(spec):
                 "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
             }
         )
+    if spec.revalidated:
+        document["parameters"].append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of an earlier answer: 304 while it is still the answer.",
+                "schema": {"type": "string"},
+            }
+        )
+        document["responses"]["304"] = {
+            "description": "Not modified: the answer with the ETag you sent is still the "
+            "answer; no body."
+        }
     if spec.translated:
         document["parameters"].append(
             {

@@ -124,10 +124,10 @@ def time_off_out(time_off, zone):
     )
 
 
-def slots_out(doctor, slots):
-    zone = ZoneInfo(doctor.clinic.timezone)
+def slots_out(timezone, slots):
+    zone = ZoneInfo(timezone)
     return schemas.SlotsOut(
-        timezone=doctor.clinic.timezone,
+        timezone=timezone,
         slots=[
             schemas.SlotOut(
                 start=slot.start.astimezone(zone),

@@ -53,6 +53,7 @@ class Operation:
     translated: bool = False
     idempotent_key: bool = False
     body_required: bool = True
+    revalidated: bool = False  # an ETag, and 304 for If-None-Match (revalidation.py)
 
 
 def operation(
@@ -74,6 +75,7 @@ def operation(
     translated=False,
     idempotent_key=False,
     body_required=True,
+    revalidated=False,
 ):
     """Register the decorated view for `method rule` and describe it for OpenAPI.
 
@@ -101,6 +103,7 @@ def operation(
             translated=translated,
             idempotent_key=idempotent_key,
             body_required=body_required,
+            revalidated=revalidated,
         )
         OPERATIONS.append(spec)
 

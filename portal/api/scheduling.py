@@ -6,11 +6,13 @@ from zoneinfo import ZoneInfo
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from portal import revalidation
 from portal.api import schemas
 from portal.api.outputs import availability_out, slots_out, time_off_out
 from portal.api.routing import field_names, no_content, operation, reply
 from portal.booking import services as booking
-from portal.db import utcnow
+from portal.booking.availability import free_slots
+from portal.db import read_only, utcnow
 from portal.directory.models import Doctor
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
@@ -149,18 +151,25 @@ def remove_time_off(caller, time_off_id):
         "not in the past or inside the minimum notice, not beyond the booking horizon, "
         "with a seat left, on a day the doctor's daily maximum is not reached. Dates are "
         "in the clinic's time zone; at most 31 days at once. A slot's `start` is accepted "
-        "verbatim by POST /appointments. No token needed."
+        "verbatim by POST /appointments. No token needed. The answer carries an `ETag`: "
+        "send it back in `If-None-Match` and get 304, with no body, while the slots are the "
+        "same."
     ),
     tag=TAG,
     auth="none",
     query=schemas.SlotsQuery,
     response=schemas.SlotsOut,
     errors=(404,),
+    revalidated=True,
 )
 def list_slots(doctor_id, query):
-    doctor = booking.bookable_doctor(doctor_id)
+    # The day-slots partial's way: one query for the doctor's schedule version and the
+    # rules, the slots a worker computed under that version reused (free_slots), and 304
+    # for a client that holds the same answer.
+    read_only(db.session)
+    source = booking.slot_source(doctor_id)
     now = utcnow()
-    first = query.from_ or now.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
+    first = query.from_ or now.astimezone(ZoneInfo(source.timezone)).date()
     last = query.to or first + timedelta(days=DEFAULT_SLOT_DAYS - 1)
     if last < first:
         raise ValidationFailed.on("to", _l("The end must be after the start."))
@@ -168,5 +177,8 @@ def list_slots(doctor_id, query):
         raise ValidationFailed.on(
             "to", _l("Ask for at most %(count)d days at once.", count=MAX_SLOT_DAYS)
         )
-    slots = booking.slots_for(doctor=doctor, first_day=first, last_day=last, now=now)
-    return reply(slots_out(doctor, slots))
+    slots, key = free_slots(source, first_day=first, last_day=last, now=now)
+    etag = revalidation.etag_for("slots", key)
+    if revalidation.unchanged(etag):
+        return revalidation.not_modified(etag)
+    return revalidation.tagged(reply(slots_out(source.timezone, slots)), etag)

@@ -14,8 +14,9 @@ from flask import current_app, render_template, url_for
 from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
+from portal.booking.availability import WorkerCache, free_slots
 from portal.db import utcnow
-from portal.scheduling.availability import WorkerCache
+from portal.revalidation import etag_for
 
 STRIP_DAYS = 14
 RENDERED = "portal.rendered_slot_pickers"
@@ -121,14 +122,20 @@ def _choice(slot, zone, locale, confirm, book, move):
     )
 
 
+def _strip_days(timezone, day, strip_start, now):
+    """Today in the clinic, and the first day of the strip that holds `day` (or starts
+    at `strip_start`)."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if day is not None and strip_start is None and day >= today:
+        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
+    return today, max(strip_start or today, today)
+
+
 def _strip(doctor, day, strip_start, *, settings=None, version=None, reschedule=None):
     """Today in the clinic, the first day of the strip that holds `day` (or starts at
     `strip_start`), and the bookable slots of that strip's days."""
     now = utcnow()
-    today = now.astimezone(ZoneInfo(doctor.timezone)).date()
-    if day is not None and strip_start is None and day >= today:
-        strip_start = today + timedelta(days=((day - today).days // STRIP_DAYS) * STRIP_DAYS)
-    strip_start = max(strip_start or today, today)
+    today, strip_start = _strip_days(doctor.timezone, day, strip_start, now)
     slots = services.slots_for(
         doctor=doctor,
         first_day=strip_start,
@@ -204,25 +211,44 @@ def init_app(app):
     app.extensions[RENDERED] = WorkerCache(app.config["SLOT_PICKER_CACHE_SIZE"])
 
 
-def day_slots_html(source, *, day=None, strip_start=None):
-    """The day-slots partial of a doctor's slot source (services.slot_source), for the
-    day asked (or the first with free times) and the strip that holds it.
+class DaySlots:
+    """One request's day-slots partial of a doctor's slot source (services.slot_source),
+    for the day asked (or the first with free times) and the strip that holds it: what
+    it depends on, known before anything is rendered, and its HTML on demand.
 
-    Each worker keeps the HTML it rendered. The source holds the doctor's schedule
-    version and the booking rules, so with the strip's first and last days it fixes the
-    doctor's free times of the strip; the bookable ones (the clock drops those too soon
-    or beyond the horizon) are a run of those, known by its first start and its length.
-    Those, the day asked, today and the language are all the partial depends on: the
-    same key is the same HTML, and an answer kept from memory costs no picker to build."""
-    today, strip_start, slots = _strip(
-        source, day, strip_start, settings=source, version=source.schedule_version
-    )
-    locale = str(get_locale())
-    key = (source, day, strip_start, today, locale, slots[0].start if slots else None, len(slots))
-    kept = current_app.extensions[RENDERED]
-    html = kept.get(key)
-    if html is None:
-        picker = _assemble(source, slots, today, day, strip_start, None, locale)
-        html = render_template("booking/_slot_picker.html", picker=picker)
-        kept.put(key, html)
-    return html
+    The strip's free slots and their key come from availability.free_slots, as the
+    API's do. That key, the day asked, today and the language are all the partial
+    depends on: the same key is the same HTML. Each worker keeps the HTML it rendered
+    under that key, and the key's digest is the ETag."""
+
+    def __init__(self, source, *, day=None, strip_start=None):
+        now = utcnow()
+        today, strip_start = _strip_days(source.timezone, day, strip_start, now)
+        slots, free = free_slots(
+            source,
+            first_day=strip_start,
+            last_day=strip_start + timedelta(days=STRIP_DAYS - 1),
+            now=now,
+        )
+        self._source, self._day, self._today = source, day, today
+        self._strip_start, self._slots = strip_start, slots
+        self._locale = str(get_locale())
+        self.key = (free, day, today, self._locale)
+        self.etag = etag_for("day-slots partial", self.key)
+
+    def html(self):
+        kept = current_app.extensions[RENDERED]
+        html = kept.get(self.key)
+        if html is None:
+            picker = _assemble(
+                self._source,
+                self._slots,
+                self._today,
+                self._day,
+                self._strip_start,
+                None,
+                self._locale,
+            )
+            html = render_template("booking/_slot_picker.html", picker=picker)
+            kept.put(self.key, html)
+        return html

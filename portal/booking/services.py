@@ -12,14 +12,13 @@ from sqlalchemy.orm import joinedload
 from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
+from portal.booking.availability import available_slots
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.directory.models import Clinic, Doctor, Patient
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
-from portal.scheduling import notices
-from portal.scheduling.availability import available_slots
 from portal.scheduling.slots import day_bounds
 
 REASON_MAX = 500
@@ -261,15 +260,8 @@ _SLOT_SOURCE = select(
 
 
 def slot_source(doctor_id):
-    """The scheduling fields of a bookable doctor with the booking rules, or NotFound.
-    On PostgreSQL a worker keeps the ones it read until a notice says they changed
-    (scheduling.notices): then this asks the database nothing."""
-    source_watch = notices.watch()
-    token = None
-    if source_watch is not None:
-        kept, token = source_watch.lookup(doctor_id)
-        if kept is not None:
-            return kept
+    """The scheduling fields of a bookable doctor with the booking rules, or NotFound:
+    one query, in every request, that holds all the kept slots and pages depend on."""
     row = db.session.connection().execute(_SLOT_SOURCE, {"doctor_id": doctor_id}).first()
     if row is None or row[1] is None:  # no such active doctor, or their clinic is closed
         raise NotFound()
@@ -280,8 +272,6 @@ def slot_source(doctor_id):
             min_notice_minutes=DEFAULT_SETTINGS["min_notice_minutes"],
             horizon_days=DEFAULT_SETTINGS["horizon_days"],
         )
-    if token is not None:
-        source_watch.keep(doctor_id, source, token)
     return source
 
 
@@ -429,7 +419,8 @@ def cancel(*, actor, appointment, reason, now):
     """Cancel a confirmed appointment: its patient until the cutoff, its doctor, an admin.
     The seat is free again at once."""
     # The doctor first, then the appointment, in the order booking and rescheduling take
-    # them: cancelling gives the doctor a new schedule version, so it needs the doctor too.
+    # them: cancelling gives the doctor a new schedule version (a trigger), so it locks
+    # the doctor's row too.
     _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now)
@@ -478,6 +469,9 @@ def reschedule(*, actor, appointment, start, now):
 def _close_visit(actor, appointment, status, notes, now):
     if actor.role not in (Role.DOCTOR, Role.ADMIN):
         raise NotFound()
+    # The doctor first, as cancel does: any change to an appointment gives the doctor a
+    # new schedule version (a trigger), so it locks the doctor's row too.
+    _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
     if appointment.status == Status.CANCELLED:
         raise NotChangeable()

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import revalidation
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services
@@ -14,7 +15,7 @@ from portal.booking.calendar import appointment_ics
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.forms import BookForm, CancelForm, RescheduleForm
 from portal.booking.models import Status
-from portal.booking.picker import build_picker, day_slots_html
+from portal.booking.picker import DaySlots, build_picker
 from portal.db import read_only, utcnow
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
@@ -22,6 +23,10 @@ from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
 from portal.web import errors_on, refused
 
 bp = Blueprint("booking", __name__)
+
+# The partial's words follow the visitor's language (cookie or browser); the full page
+# at the same URL is another answer.
+DAY_SLOTS_VARY = ("HX-Request", "Accept-Language", "Cookie")
 
 
 def _parse_date(value):
@@ -59,19 +64,20 @@ def doctor(doctor_id):
 def slots(doctor_id):
     if not is_htmx():
         return doctor(doctor_id)
-    # The busiest page of the portal. On PostgreSQL a worker that has served the doctor
-    # since their schedule or the rules last changed asks the database nothing: it keeps
-    # the doctor and the rules (scheduling.notices), the strip's free slots
-    # (scheduling.availability) and the HTML (booking.picker). Otherwise one query for
-    # the doctor and the rules, and three for the schedule if the strip is not kept.
+    # The busiest page of the portal: one query for the doctor's schedule version and
+    # the rules; a worker that computed the strip's free slots (booking.availability) or
+    # rendered the partial (booking.picker) under the same version reuses them, and a
+    # client holding the same answer gets 304.
     read_only(db.session)
     source = services.slot_source(doctor_id)
-    html = day_slots_html(
+    partial = DaySlots(
         source,
         day=_parse_date(request.args.get("day")),
         strip_start=_parse_date(request.args.get("from")),
     )
-    return partial_response(html)
+    if revalidation.unchanged(partial.etag):
+        return revalidation.not_modified(partial.etag, DAY_SLOTS_VARY)
+    return revalidation.tagged(partial_response(partial.html()), partial.etag, DAY_SLOTS_VARY)
 
 
 @bp.get("/doctors/<int:doctor_id>/book")

@@ -18,8 +18,10 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import FetchedValue
 
 from portal.db import TranslatedMixin, Translations, UTCDateTime, utcnow
+from portal.directory import schedule_version as version_triggers
 from portal.extensions import db
 
 
@@ -114,10 +116,14 @@ class Doctor(TranslatedMixin, db.Model):
     # The weekly schedule's shape; the intervals themselves are WeeklyHours rows.
     slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
     seats_per_slot: Mapped[int] = mapped_column(Integer, default=1)
-    # Takes a new random value whenever the doctor's free times may change (hours, time
-    # off, appointments; see scheduling.availability), so pages can reuse computed slots.
+    # Takes a new random value whenever the doctor's free times may change: database
+    # triggers set it on every write to this row, the doctor's hours, time off and
+    # appointments (schedule_version.py), so pages can reuse computed slots.
     schedule_version: Mapped[int] = mapped_column(
-        BigInteger, default=new_schedule_version, server_default="0"
+        BigInteger,
+        default=new_schedule_version,
+        server_default="0",
+        server_onupdate=FetchedValue(),
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -134,6 +140,9 @@ class Doctor(TranslatedMixin, db.Model):
     @property
     def timezone(self):
         return self.clinic.timezone
+
+
+version_triggers.install(db.Model.metadata)
 
 
 class Patient(db.Model):

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, event, select
 
-from portal.booking import picker, services
+from portal.booking import availability, picker, services
 from portal.booking.models import Appointment, BookingSettings, Status
 from portal.db import utcnow
 from portal.directory import services as directory
-from portal.scheduling import availability, notices
 from portal.scheduling import services as scheduling
 from portal.scheduling.models import WeeklyHours
 
@@ -258,25 +257,19 @@ def statement_counts(db, looks):
     return counts
 
 
-def test_a_second_look_at_a_strip_reuses_what_the_worker_read(app, htmx, db, doctor, patient):
-    watch = app.extensions[notices.EXTENSION]  # on PostgreSQL only
-    if watch is not None:  # and has heard of the set-up's changes
-        assert watch.wait_until_listening()
-        assert watch.catch_up()
+def test_a_second_look_at_a_strip_reuses_what_the_worker_read(htmx, db, doctor, patient):
     day, doctor_id = a_working_day(doctor), doctor.id
     start = at(doctor, day, time(10))
     look = partial(shown, htmx, doctor_id, day)
     counts = statement_counts(db, [look, look, partial(book, db, doctor, patient, start), look])
-    # The doctor and the rules, then hours, time off and appointments. The second look
-    # reuses the strip, and on PostgreSQL the doctor and the rules too (kept until a
-    # notice says they changed); a booking changes the schedule, so the next look reads
-    # and computes again.
-    assert counts[:2] + counts[3:] == [4, 0 if watch else 1, 4]
+    # The doctor's schedule version and the rules, then hours, time off and appointments.
+    # The second look reuses the strip after reading the version; a booking changes the
+    # schedule, so the next look reads and computes again.
+    assert counts[:2] + counts[3:] == [4, 1, 4]
 
 
 def test_with_no_slots_kept_every_look_computes(app, htmx, db, doctor, monkeypatch):
     monkeypatch.setitem(app.extensions, availability.CACHE, availability.WorkerCache(0))
-    monkeypatch.setitem(app.extensions, notices.EXTENSION, None)
     look = partial(shown, htmx, doctor.id, a_working_day(doctor))
     assert statement_counts(db, [look, look]) == [4, 4]
 

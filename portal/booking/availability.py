@@ -2,8 +2,9 @@
 
 Free slots depend only on the schedule (weekly hours, time off, active appointments), not
 on the clock, so a page that only shows them may reuse them: each worker keeps the ones it
-computed, keyed by the doctor's schedule version. That version takes a new random value in
-the same transaction as any change to those rows (the flush listener below), so a worker
+computed, keyed by the doctor's schedule version. Database triggers give that version a
+new random value in the same transaction as any write to those rows, whoever writes
+(directory/schedule_version.py), and the version is read before the rows, so a worker
 whose key matches the version it just read holds slots at least as fresh as that version.
 Bookings never use kept slots: they lock the doctor and read the database.
 """
@@ -15,15 +16,11 @@ from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from flask import current_app
-from sqlalchemy import bindparam, event, inspect, select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select
 
 from portal.booking.models import Appointment, Status
 from portal.db import UTCDateTime
-from portal.directory.models import Doctor, new_schedule_version
 from portal.extensions import db
-from portal.scheduling import notices
 from portal.scheduling.models import TimeOff, WeeklyHours
 from portal.scheduling.slots import (
     Busy,
@@ -53,11 +50,6 @@ _BUSY = select(Appointment.starts_at, Appointment.ends_at).where(
     Appointment.ends_at > bindparam("busy_from", type_=UTCDateTime),
 )
 _BUSY_BUT_ONE = _BUSY.where(Appointment.id != bindparam("ignore_id"))
-_NEW_VERSION = (
-    Doctor.__table__.update()
-    .where(Doctor.__table__.c.id == bindparam("doctor_id"))
-    .values(schedule_version=bindparam("version"))
-)
 
 
 class WorkerCache:
@@ -126,6 +118,25 @@ def available_slots(
     )
 
 
+def free_slots(source, *, first_day, last_day, now):
+    """The bookable slots a page shows of a slot source (booking.services.slot_source:
+    the doctor's scheduling fields, schedule version and the booking rules, read in this
+    request) for first_day..last_day, with the key that fixes them: the pages that show
+    free times (the day-slots partial, the API's slots) keep and tag their answers by it.
+
+    The slots kept for the version are fixed by the source and the days; the clock only
+    cuts a run out of them (bookable), known by its first start and its length."""
+    slots = available_slots(
+        doctor=source,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        settings=source,
+        version=source.schedule_version,
+    )
+    return slots, (source, first_day, last_day, slots[0].start if slots else None, len(slots))
+
+
 def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
     zone = ZoneInfo(doctor.timezone)
     window_start = day_bounds(first_day, zone)[0]
@@ -156,59 +167,6 @@ def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
         seats=doctor.seats_per_slot,
         max_per_day=doctor.max_appointments_per_day,
     )
-
-
-# Schedule versions --------------------------------------------------------------------
-
-_SCHEDULE_ROWS = (WeeklyHours, TimeOff)
-_APPOINTMENT_TIMES = ("starts_at", "ends_at", "doctor_id")
-
-
-def _changes_free_times(instance, state):
-    """Whether flushing this new, changed or deleted row may change its doctor's slots."""
-    if isinstance(instance, _SCHEDULE_ROWS):
-        return True
-    if not isinstance(instance, Appointment):
-        return False
-    if state == "new":
-        return instance.status != Status.CANCELLED
-    if state == "deleted":
-        return True
-    attrs = inspect(instance).attrs
-    if any(attrs[name].history.has_changes() for name in _APPOINTMENT_TIMES):
-        return True
-    # Completed and no-show visits keep their time taken; only cancelling frees it.
-    status = attrs.status.history
-    return Status.CANCELLED in (*status.added, *status.deleted)
-
-
-@event.listens_for(Session, "after_flush")
-def _new_schedule_versions(session, _context):
-    """Give each doctor whose free times this flush may change a new schedule version, in
-    the same transaction. Doctors go in id order, so two such flushes cannot deadlock."""
-    doctors = set()
-    for state, instances in (
-        ("new", session.new),
-        ("changed", session.dirty),
-        ("deleted", session.deleted),
-    ):
-        for instance in instances:
-            if _changes_free_times(instance, state):
-                doctors.add(instance.doctor_id)
-                if isinstance(instance, Appointment):
-                    # A moved appointment frees time on its former doctor's schedule too.
-                    doctors.update(inspect(instance).attrs.doctor_id.history.deleted)
-    doctors.discard(None)
-    if not doctors:
-        return
-    notices.note_new_versions(session, doctors)
-    connection = session.connection()
-    for doctor_id in sorted(doctors):
-        version = new_schedule_version()
-        connection.execute(_NEW_VERSION, {"doctor_id": doctor_id, "version": version})
-        doctor = session.identity_map.get(session.identity_key(Doctor, doctor_id))
-        if doctor is not None:
-            set_committed_value(doctor, "schedule_version", version)
 
 
 def next_free_slots(doctors, *, now, settings, days=14):
