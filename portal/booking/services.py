@@ -309,10 +309,20 @@ def slots_for(
 
 
 def _lock_doctor(doctor_id):
-    # Bookings of one doctor take turns, so the daily maximum and the overlap checks
-    # see every booking committed before them (a row lock on PostgreSQL; SQLite's
-    # write lock is already held: every write request takes it first, see db.init_app).
-    db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update())
+    """The doctor, read again under a row lock, or None.
+
+    Bookings of one doctor take turns, so the daily maximum and the overlap checks see
+    every booking committed before them (a row lock on PostgreSQL; SQLite's write lock
+    is already held: every write request takes it first, see db.init_app). The row is
+    read again once the lock is held, replacing what the session read before: a doctor
+    deactivated or rescheduled meanwhile is seen as they are now."""
+    return db.session.scalar(
+        select(Doctor)
+        .where(Doctor.id == doctor_id)
+        .options(joinedload(Doctor.clinic), joinedload(Doctor.user))
+        .with_for_update(of=Doctor)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _slot_at(doctor, start, now, ignore_appointment_id=None):
@@ -378,7 +388,7 @@ def book(*, actor, patient, doctor, start, reason, now):
     if actor.role == Role.PATIENT and patient.user_id != actor.id:
         raise NotFound()
     reason = _clean_reason(reason)
-    _lock_doctor(doctor.id)
+    doctor = _lock_doctor(doctor.id)
     slot = _slot_at(doctor, start, now)
     appointment = Appointment(
         patient_id=patient.id,
@@ -456,10 +466,9 @@ def reschedule(*, actor, appointment, start, now):
     the new slot is not bookable, the appointment stays exactly as it was."""
     if actor.role == Role.DOCTOR:
         raise NotChangeable()
-    _lock_doctor(appointment.doctor_id)
+    doctor = _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now)
-    doctor = appointment.doctor
     old_start = appointment.starts_at
     slot = _slot_at(doctor, start, now, ignore_appointment_id=appointment.id)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)

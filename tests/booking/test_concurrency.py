@@ -11,7 +11,9 @@ from portal.booking import services
 from portal.booking.errors import NotChangeable, SlotUnavailable
 from portal.booking.models import Appointment, Status
 from portal.db import begin_write
+from portal.directory import services as directory
 from portal.directory.models import Doctor, Patient
+from portal.errors import NotFound
 from portal.extensions import db as _db
 
 NOW = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
@@ -265,3 +267,82 @@ def test_simultaneous_sign_ups_all_succeed(app, db):
     assert statuses == [303] * 12
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(User)) == 12
+
+
+def deactivation_job(admin_id, doctor_id):
+    def job():
+        actor = _db.session.get(User, admin_id)
+        doctor = _db.session.get(Doctor, doctor_id)
+        directory.deactivate_doctor(actor=actor, doctor=doctor, reason="Moved away", now=NOW)
+
+    return job
+
+
+def confirmed_future(db, doctor):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Appointment).where(
+            Appointment.doctor_id == doctor.id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at > NOW,
+        )
+    ).all()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_no_confirmed_visit_survives_a_deactivation_racing_bookings(
+    app, db, doctor, admin, make_patient, attempt
+):
+    starts = [MONDAY_10 + timedelta(minutes=30 * index) for index in range(12)]
+    jobs = [booking_job(make_patient().id, doctor.id, start) for start in starts]
+    jobs.insert(attempt * 5, deactivation_job(admin.id, doctor.id))
+    outcomes = run_together(app, jobs)
+    # A booking after the deactivation finds no doctor to book (404) or no free slot.
+    assert set(outcomes) <= {"ok", "unavailable", "NotFound()"}, outcomes
+    assert outcomes[attempt * 5] == "ok"
+    assert confirmed_future(db, doctor) == []
+
+
+def test_a_booking_that_read_the_doctor_before_a_deactivation_books_nothing(
+    app, db, doctor, admin, patient
+):
+    # The patient's page showed the doctor; the doctor leaves; then the patient books.
+    shown, deactivated = threading.Event(), threading.Event()
+    outcome = []
+
+    def patient_books():
+        with app.app_context():
+            try:
+                stale = _db.session.get(Doctor, doctor.id)
+                assert stale.is_active
+                shown.set()
+                assert deactivated.wait(timeout=30)
+                begin_write(_db.session)
+                booker = _db.session.get(Patient, patient.id)
+                services.book(
+                    actor=_db.session.get(User, booker.user_id),
+                    patient=booker,
+                    doctor=stale,
+                    start=MONDAY_10,
+                    reason="",
+                    now=NOW,
+                )
+                _db.session.commit()
+                outcome.append("ok")
+            except (SlotUnavailable, NotFound) as error:
+                _db.session.rollback()
+                outcome.append(type(error).__name__)
+            finally:
+                _db.session.remove()
+
+    thread = threading.Thread(target=patient_books)
+    thread.start()
+    assert shown.wait(timeout=30)
+    with app.app_context():
+        deactivation_job(admin.id, doctor.id)()
+        _db.session.commit()
+        _db.session.remove()
+    deactivated.set()
+    thread.join(timeout=60)
+    assert outcome in (["SlotUnavailable"], ["NotFound"])
+    assert confirmed_future(db, doctor) == []

@@ -278,6 +278,15 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     reason = clean_text({}, "reason", reason, limit=500) or str(
         _l("The doctor is no longer available.")
     )
+    # The doctor's row lock first, as booking takes it: a booking in progress commits
+    # before the future visits are read, and one that follows sees the doctor gone.
+    db.session.execute(
+        select(Doctor)
+        .where(Doctor.id == doctor.id)
+        .options(joinedload(Doctor.user))
+        .with_for_update(of=Doctor)
+        .execution_options(populate_existing=True)
+    )
     doctor.is_active = False
     doctor.user.is_active = False
     doctor.user.session_version += 1
