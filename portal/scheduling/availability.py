@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.booking.models import Appointment, Status
-from portal.db import UTCDateTime
+from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Doctor, new_schedule_version
 from portal.extensions import db
 from portal.scheduling import notices
@@ -36,23 +36,6 @@ from portal.scheduling.slots import (
 
 CACHE = "portal.open_slots"
 
-# Built once: the busiest page runs these on every request.
-_HOURS = select(WeeklyHours.weekday, WeeklyHours.start_time, WeeklyHours.end_time).where(
-    WeeklyHours.doctor_id == bindparam("doctor_id")
-)
-_TIME_OFF = select(TimeOff.starts_at, TimeOff.ends_at).where(
-    TimeOff.doctor_id == bindparam("doctor_id"),
-    TimeOff.starts_at < bindparam("window_end", type_=UTCDateTime),
-    TimeOff.ends_at > bindparam("window_start", type_=UTCDateTime),
-)
-_BUSY = select(Appointment.starts_at, Appointment.ends_at).where(
-    Appointment.doctor_id == bindparam("doctor_id"),
-    Appointment.status != Status.CANCELLED,
-    Appointment.starts_at < bindparam("window_end", type_=UTCDateTime),
-    # A longer appointment that began before the window may still overlap it.
-    Appointment.ends_at > bindparam("busy_from", type_=UTCDateTime),
-)
-_BUSY_BUT_ONE = _BUSY.where(Appointment.id != bindparam("ignore_id"))
 _NEW_VERSION = (
     Doctor.__table__.update()
     .where(Doctor.__table__.c.id == bindparam("doctor_id"))
@@ -88,7 +71,7 @@ def init_app(app):
 def available_slots(
     *, doctor, first_day, last_day, now, settings, ignore_appointment_id=None, version=None
 ):
-    """Bookable slots of the doctor for clinic-local dates first_day..last_day: 3 queries.
+    """Bookable slots of the doctor for clinic-local dates first_day..last_day: 1 query.
 
     `doctor` is a Doctor or any object with its scheduling fields and `timezone`. With
     `version`, the doctor's schedule version read in this request, slots this worker
@@ -128,27 +111,16 @@ def available_slots(
 
 def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
     zone = ZoneInfo(doctor.timezone)
-    window_start = day_bounds(first_day, zone)[0]
-    window_end = day_bounds(last_day, zone)[1]
-    connection = db.session.connection()
-    window = {
-        "doctor_id": doctor.id,
-        "window_start": window_start,
-        "window_end": window_end,
-        "busy_from": window_start - timedelta(days=1),
-    }
-    hours = connection.execute(_HOURS, window).all()
-    time_off = connection.execute(_TIME_OFF, window).all()
-    if ignore_appointment_id is None:
-        busy = connection.execute(_BUSY, window).all()
-    else:
-        busy = connection.execute(
-            _BUSY_BUT_ONE, {**window, "ignore_id": ignore_appointment_id}
-        ).all()
+    schedule = read_schedule(
+        doctor.id,
+        day_bounds(first_day, zone)[0],
+        day_bounds(last_day, zone)[1],
+        ignore_appointment_id=ignore_appointment_id,
+    )
     return open_slots(
-        hours=[WeeklyInterval(weekday, start, end) for weekday, start, end in hours],
-        time_off=[(start, end) for start, end in time_off],
-        busy=[Busy(start, end) for start, end in busy],
+        hours=schedule.hours,
+        time_off=schedule.time_off,
+        busy=schedule.busy,
         first_day=first_day,
         last_day=last_day,
         tz=zone,
