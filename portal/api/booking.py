@@ -103,11 +103,10 @@ def book_appointment(caller, body):
         )
         if stored is not None:
             return _replay(stored)
-    doctor = booking.bookable_doctor(body.doctor_id)
     appointment = booking.book(
         actor=caller,
         patient=_patient(caller, body.patient_id),
-        doctor=doctor,
+        doctor_id=body.doctor_id,
         start=body.start,
         reason=body.reason,
         now=now,
@@ -204,8 +203,9 @@ def get_appointment(caller, appointment_id):
 def cancel_appointment(caller, appointment_id, body):
     appointment = booking.get_appointment(actor=caller, appointment_id=appointment_id)
     booking.cancel(actor=caller, appointment=appointment, reason=body.reason, now=utcnow())
+    response = reply(appointment_out(appointment, caller))  # before the commit expires it
     db.session.commit()
-    return reply(appointment_out(appointment, caller))
+    return response
 
 
 @operation(
@@ -224,8 +224,9 @@ def cancel_appointment(caller, appointment_id, body):
 def reschedule_appointment(caller, appointment_id, body):
     appointment = booking.get_appointment(actor=caller, appointment_id=appointment_id)
     booking.reschedule(actor=caller, appointment=appointment, start=body.start, now=utcnow())
+    response = reply(appointment_out(appointment, caller))  # before the commit expires it
     db.session.commit()
-    return reply(appointment_out(appointment, caller))
+    return response
 
 
 @operation(

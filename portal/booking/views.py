@@ -97,7 +97,6 @@ def confirm(doctor_id):
 @login_required
 def book(doctor_id):
     require_role(current_user, Role.PATIENT)
-    profile = services.bookable_doctor(doctor_id)
     form = BookForm()
     start = _parse_start(form.start.data)
     if not form.validate_on_submit() or start is None:
@@ -107,22 +106,24 @@ def book(doctor_id):
             "booking/confirm.html",
             "booking/_confirm.html",
             status=422,
-            doctor=profile,
+            doctor=services.bookable_doctor(doctor_id),
             form=form,
             start=start,
             picker=None,
         )
     try:
+        # The service reads the doctor under its lock, with all the answer shows.
         appointment = services.book(
             actor=current_user,
             patient=services.patient_of(current_user),
-            doctor=profile,
+            doctor_id=doctor_id,
             start=start,
             reason=form.reason.data,
             now=utcnow(),
         )
     except (SlotUnavailable, ValidationFailed) as error:
         db.session.rollback()
+        profile = services.bookable_doctor(doctor_id)
         attach_errors(form, error)
         status = 409 if isinstance(error, SlotUnavailable) else 422
         picker = build_picker(profile, day=_local_day(profile, start))
@@ -133,14 +134,19 @@ def book(doctor_id):
         return render_template(
             "booking/confirm.html", doctor=profile, form=form, start=start, picker=picker
         ), status
-    db.session.commit()
     if is_htmx():
+        # Rendered before the commit, which would leave every loaded row to read again.
+        profile = appointment.doctor
         picker = build_picker(profile, day=_local_day(profile, start))
-        return _with_fresh_picker(
+        answer = _with_fresh_picker(
             "booking/_confirmation.html", picker, 200, appointment=appointment
         )
+        db.session.commit()
+        return answer
+    appointment_id = appointment.id
+    db.session.commit()
     flash(_("Your appointment is booked."), "success")
-    return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
+    return redirect(url_for("booking.appointment", appointment_id=appointment_id), 303)
 
 
 def _local_day(doctor, instant):
@@ -209,7 +215,7 @@ def cancel(appointment_id):
     form = CancelForm()
     now = utcnow()
     record = services.get_appointment(actor=current_user, appointment_id=appointment_id)
-    status = 200
+    status, cancelled = 200, False
     if form.validate_on_submit():
         try:
             services.cancel(
@@ -220,10 +226,11 @@ def cancel(appointment_id):
             attach_errors(form, error)
             status = error.status if error.status != 400 else 422
         else:
-            db.session.commit()
             if not is_htmx():
+                db.session.commit()
                 flash(_("Your appointment is cancelled."), "success")
                 return redirect(url_for("booking.my_appointments"), 303)
+            cancelled = True
     else:
         status = 422
     if not is_htmx():
@@ -234,9 +241,12 @@ def cancel(appointment_id):
         )
         return redirect(url_for("booking.my_appointments"), 303)
     cutoff = timedelta(hours=services.get_booking_settings().cancel_cutoff_hours)
-    return render_template(
+    body = render_template(
         "booking/_appointment.html", appointment=record, now=now, cutoff=cutoff, cancel_form=form
-    ), status
+    )
+    if cancelled:  # after rendering, which the commit would leave every row to read again
+        db.session.commit()
+    return body, status
 
 
 @bp.get("/appointments/<int:appointment_id>/reschedule")

@@ -56,7 +56,9 @@ def booking_job(patient_id, doctor_id, start):
         patient = _db.session.get(Patient, patient_id)
         actor = _db.session.get(User, patient.user_id)
         doctor = _db.session.get(Doctor, doctor_id)
-        services.book(actor=actor, patient=patient, doctor=doctor, start=start, reason="", now=NOW)
+        services.book(
+            actor=actor, patient=patient, doctor_id=doctor.id, start=start, reason="", now=NOW
+        )
 
     return job
 
@@ -108,7 +110,7 @@ def test_cancel_then_rebook_under_load(app, db, doctor, make_patient):
     first = services.book(
         actor=(p := make_patient()).user,
         patient=p,
-        doctor=doctor,
+        doctor_id=doctor.id,
         start=MONDAY_10,
         reason="",
         now=NOW,
@@ -127,7 +129,7 @@ def test_cancel_then_rebook_under_load(app, db, doctor, make_patient):
 def test_a_reschedule_racing_a_booking_loses_cleanly(app, db, doctor, make_patient, attempt):
     mover = make_patient()
     mine = services.book(
-        actor=mover.user, patient=mover, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+        actor=mover.user, patient=mover, doctor_id=doctor.id, start=MONDAY_10, reason="", now=NOW
     )
     db.session.commit()
     target = MONDAY_10 + timedelta(hours=2)
@@ -156,7 +158,12 @@ def test_a_doctor_closing_and_a_patient_cancelling_at_once_do_not_both_win(
     app, db, doctor, patient, attempt
 ):
     appointment = services.book(
-        actor=patient.user, patient=patient, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+        actor=patient.user,
+        patient=patient,
+        doctor_id=doctor.id,
+        start=MONDAY_10,
+        reason="",
+        now=NOW,
     )
     db.session.commit()
     appointment_id = appointment.id
@@ -202,7 +209,12 @@ def test_a_patient_cancelling_and_moving_one_visit_at_once_ends_cancelled(
 ):
     # Two tabs: one cancels, one moves the visit, while someone else books that doctor.
     appointment = services.book(
-        actor=patient.user, patient=patient, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+        actor=patient.user,
+        patient=patient,
+        doctor_id=doctor.id,
+        start=MONDAY_10,
+        reason="",
+        now=NOW,
     )
     db.session.commit()
     appointment_id, target = appointment.id, MONDAY_10 + timedelta(hours=3)
@@ -298,7 +310,9 @@ def test_no_confirmed_visit_survives_a_deactivation_racing_bookings(
     jobs.insert(attempt * 5, deactivation_job(admin.id, doctor.id))
     outcomes = run_together(app, jobs)
     # A booking after the deactivation finds no doctor to book (404) or no free slot.
-    assert set(outcomes) <= {"ok", "unavailable", "NotFound()"}, outcomes
+    assert all(
+        outcome in ("ok", "unavailable") or outcome.startswith("NotFound") for outcome in outcomes
+    ), outcomes
     assert outcomes[attempt * 5] == "ok"
     assert confirmed_future(db, doctor) == []
 
@@ -322,7 +336,7 @@ def test_a_booking_that_read_the_doctor_before_a_deactivation_books_nothing(
                 services.book(
                     actor=_db.session.get(User, booker.user_id),
                     patient=booker,
-                    doctor=stale,
+                    doctor_id=stale.id,
                     start=MONDAY_10,
                     reason="",
                     now=NOW,
