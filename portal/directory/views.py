@@ -10,13 +10,13 @@ from wtforms import SelectChoice
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services as booking
+from portal.booking.schedule_rows import next_free_slots
 from portal.db import utcnow
 from portal.directory import services
 from portal.directory.forms import FindDoctorForm, PatientSearchForm, ProfileForm
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.htmx import is_htmx, render_partial
-from portal.scheduling.availability import next_free_slots
 from portal.web import attach_errors
 
 bp = Blueprint("directory", __name__)

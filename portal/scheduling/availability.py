@@ -9,27 +9,22 @@ Bookings never use kept slots: they lock the doctor and read the database.
 """
 
 import threading
-from collections import defaultdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from flask import current_app
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.booking.models import Appointment, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Doctor, new_schedule_version
-from portal.extensions import db
 from portal.scheduling import notices
 from portal.scheduling.models import TimeOff, WeeklyHours
 from portal.scheduling.slots import (
-    Busy,
-    WeeklyInterval,
     bookable,
-    compute_slots,
     day_bounds,
     open_slots,
 )
@@ -181,69 +176,3 @@ def _new_schedule_versions(session, _context):
         doctor = session.identity_map.get(session.identity_key(Doctor, doctor_id))
         if doctor is not None:
             set_committed_value(doctor, "schedule_version", version)
-
-
-def next_free_slots(doctors, *, now, settings, days=14):
-    """Each doctor's first bookable slot within `days` clinic-local days from today, or
-    None, as {doctor id: Slot | None}: 3 queries for all the doctors together."""
-    result = {doctor.id: None for doctor in doctors}
-    windows = {}
-    for doctor in doctors:
-        if not doctor.is_active or not doctor.accepting_patients:
-            continue
-        zone = ZoneInfo(doctor.clinic.timezone)
-        first_day = now.astimezone(zone).date()
-        last_day = first_day + timedelta(days=days - 1)
-        windows[doctor.id] = (doctor, zone, first_day, last_day)
-    if not windows:
-        return result
-    # One window that covers every doctor's local days, whatever their zones.
-    window_start = min(day_bounds(first, zone)[0] for _, zone, first, _ in windows.values())
-    window_end = max(day_bounds(last, zone)[1] for _, zone, _, last in windows.values())
-    ids = list(windows)
-    hours = defaultdict(list)
-    for doctor_id, weekday, start, end in db.session.execute(
-        select(
-            WeeklyHours.doctor_id, WeeklyHours.weekday, WeeklyHours.start_time, WeeklyHours.end_time
-        ).where(WeeklyHours.doctor_id.in_(ids))
-    ):
-        hours[doctor_id].append(WeeklyInterval(weekday, start, end))
-    time_off = defaultdict(list)
-    for doctor_id, start, end in db.session.execute(
-        select(TimeOff.doctor_id, TimeOff.starts_at, TimeOff.ends_at).where(
-            TimeOff.doctor_id.in_(ids),
-            TimeOff.starts_at < window_end,
-            TimeOff.ends_at > window_start,
-        )
-    ):
-        time_off[doctor_id].append((start, end))
-    busy = defaultdict(list)
-    for doctor_id, start, end in db.session.execute(
-        select(Appointment.doctor_id, Appointment.starts_at, Appointment.ends_at).where(
-            Appointment.doctor_id.in_(ids),
-            Appointment.status != Status.CANCELLED,
-            Appointment.starts_at < window_end,
-            # As in available_slots: a long appointment begun before may still overlap.
-            Appointment.ends_at > window_start - timedelta(days=1),
-        )
-    ):
-        busy[doctor_id].append(Busy(start, end))
-    for doctor_id, (doctor, zone, first_day, last_day) in windows.items():
-        if not hours[doctor_id]:
-            continue
-        slots = compute_slots(
-            hours=hours[doctor_id],
-            time_off=time_off[doctor_id],
-            busy=busy[doctor_id],
-            first_day=first_day,
-            last_day=last_day,
-            tz=zone,
-            slot_minutes=doctor.slot_minutes,
-            seats=doctor.seats_per_slot,
-            min_notice=timedelta(minutes=settings.min_notice_minutes),
-            horizon=timedelta(days=settings.horizon_days),
-            max_per_day=doctor.max_appointments_per_day,
-            now=now,
-        )
-        result[doctor_id] = slots[0] if slots else None
-    return result
