@@ -577,9 +577,7 @@ def test_the_navigation_links_each_role_to_its_pages(auth, client, practice, mak
     assert 'href="/find"' in page
 
 
-def test_the_next_free_time_may_be_more_than_a_few_days_ahead(
-    client, db, make_doctor, make_user
-):
+def test_the_next_free_time_may_be_more_than_a_few_days_ahead(client, db, make_doctor, make_user):
     doctor = named(make_doctor, make_user, "Away Doctor")
     now = utcnow()
     db.session.add(
