@@ -63,7 +63,7 @@ def slots(doctor_id):
     # since their schedule or the rules last changed asks the database nothing: it keeps
     # the doctor and the rules (scheduling.notices), the strip's free slots
     # (scheduling.availability) and the HTML (booking.picker). Otherwise one query for
-    # the doctor and the rules, and three for the schedule if the strip is not kept.
+    # the doctor and the rules, and one for the schedule if the strip is not kept.
     read_only(db.session)
     source = services.slot_source(doctor_id)
     html = day_slots_html(
