@@ -34,5 +34,8 @@ def paginate(statement, *, page=1, per_page=20):
     page = max(1, int(page or 1))
     per_page = min(MAX_PER_PAGE, max(1, int(per_page or 20)))
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    # unique(): a page that loads a collection in the same query has a row per member.
+    items = (
+        db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    )
     return Page(items=list(items), page=page, per_page=per_page, total=total or 0)

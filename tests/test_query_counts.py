@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from portal.api.security import issue_access_token
 from portal.booking import services
 from portal.booking.models import Appointment, Status
 from portal.db import utcnow
@@ -191,3 +192,89 @@ def test_the_query_count_does_not_grow_with_the_data(
         f"{page}: {len(small_statements)} statements with 5 appointments, "
         f"{len(big_statements)} with 200:\n{diff}"
     )
+
+
+# Writes and the API: a bounded number of statements ------------------------------------
+
+# Statements a request may send besides opening its transaction (SQLite's BEGIN IMMEDIATE;
+# PostgreSQL's BEGIN is not a statement of its own).
+BOOKING_BUDGET = 8
+
+
+def sent(statements):
+    return [statement for statement in statements if not statement.startswith("BEGIN")]
+
+
+@pytest.mark.parametrize(("how", "headers"), [("htmx", HTMX), ("form", {})])
+def test_a_booking_post_sends_at_most_eight_statements(db, client, auth, world, how, headers):
+    assert auth.login(world.patient.user).status_code == 303
+    start = world.to_book[0].start.isoformat()
+    response, statements = count_statements(
+        db,
+        client,
+        "POST",
+        f"/doctors/{world.doctor.id}/book",
+        {"data": {"start": start, "reason": "Headaches"}, "headers": headers},
+    )
+    assert response.status_code == (200 if how == "htmx" else 303), response.text
+    assert not any("SAVEPOINT" in statement for statement in statements)
+    assert len(sent(statements)) <= BOOKING_BUDGET, "\n".join(statements)
+
+
+def bearer(app, user):
+    with app.app_context():
+        return {"Authorization": f"Bearer {issue_access_token(user, now=utcnow())}"}
+
+
+def test_an_api_booking_sends_at_most_eight_statements(app, db, client, world):
+    start = world.to_book[0].start.isoformat()
+    response, statements = count_statements(
+        db,
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {
+            "json": {"doctor_id": world.doctor.id, "start": start},
+            "headers": bearer(app, world.patient.user),
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json["doctor"]["id"] == world.doctor.id
+    assert not any("SAVEPOINT" in statement for statement in statements)
+    assert len(sent(statements)) <= BOOKING_BUDGET, "\n".join(statements)
+
+
+def test_an_api_request_reads_its_user_and_their_record_in_one_query(app, db, client, world):
+    response, statements = count_statements(
+        db, client, "GET", "/api/v1/me", {"headers": bearer(app, world.patient.user)}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json["patient_id"] == world.patient.id
+    assert len(statements) == 1, "\n".join(statements)
+
+
+@pytest.mark.parametrize("where", ["api", "html"])
+def test_moving_and_cancelling_stay_within_the_budget(app, db, client, auth, world, where):
+    mine = services.book(
+        actor=world.patient.user,
+        patient=world.patient,
+        doctor_id=world.doctor.id,
+        start=world.to_book[0].start,
+        reason="",
+        now=utcnow(),
+    )
+    db.session.commit()
+    target = world.to_book[1].start.isoformat()
+    if where == "api":
+        options = {"headers": bearer(app, world.patient.user)}
+        move = ("POST", f"/api/v1/appointments/{mine.id}/reschedule", {"json": {"start": target}})
+        cancel = ("POST", f"/api/v1/appointments/{mine.id}/cancel", {"json": {}})
+    else:
+        assert auth.login(world.patient.user).status_code == 303
+        options = {"headers": HTMX}
+        move = ("POST", f"/appointments/{mine.id}/reschedule", {"data": {"start": target}})
+        cancel = ("POST", f"/appointments/{mine.id}/cancel", {"data": {"reason": ""}})
+    for method, path, extra in (move, cancel):
+        response, statements = count_statements(db, client, method, path, {**options, **extra})
+        assert response.status_code in (200, 204), response.text
+        assert len(sent(statements)) <= BOOKING_BUDGET, f"{path}\n" + "\n".join(statements)

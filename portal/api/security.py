@@ -68,7 +68,7 @@ def _user_from_token(token):
         return None
     if not isinstance(version, int) or not 1 <= user_id < 2**31:
         return None
-    return auth.user_for_token(user_id=user_id, session_version=version)
+    return auth.signed_in_user(user_id=user_id, session_version=version)
 
 
 def caller(*, required=True):

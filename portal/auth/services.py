@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
 from portal.auth.errors import InvalidToken
@@ -208,9 +209,14 @@ def activate_account(*, token, password, now):
 REFRESH_VALID_FOR = timedelta(days=30)
 
 
-def user_for_token(*, user_id, session_version):
-    """The active user an access token names, while its session version is current."""
-    user = db.session.get(User, user_id)
+# Every request reads its user; a patient's or doctor's request then needs their record.
+_WITH_RECORD = (joinedload(User.patient), joinedload(User.doctor))
+
+
+def signed_in_user(*, user_id, session_version):
+    """The active user a session cookie or an access token names, while its session
+    version is current, with their patient or doctor record: one query."""
+    user = db.session.get(User, user_id, options=_WITH_RECORD)
     if user is None or not user.is_active or user.session_version != session_version:
         return None
     return user

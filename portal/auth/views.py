@@ -28,9 +28,8 @@ from portal.auth.forms import (
     LogoutForm,
     RegisterForm,
 )
-from portal.auth.models import User
 from portal.db import utcnow
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
 
@@ -48,10 +47,7 @@ def init_login_manager(login_manager):
         user_id, _sep, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.is_active or user.session_version != int(version):
-            return None
-        return user
+        return services.signed_in_user(user_id=int(user_id), session_version=int(version))
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -10,46 +10,20 @@ Bookings never use kept slots: they lock the doctor and read the database.
 """
 
 import threading
-from collections import defaultdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from flask import current_app
-from sqlalchemy import bindparam, select
 
-from portal.booking.models import Appointment, Status
-from portal.db import UTCDateTime
-from portal.extensions import db
-from portal.scheduling.models import TimeOff, WeeklyHours
+from portal.booking.schedule_rows import read_schedule
 from portal.scheduling.slots import (
-    Busy,
-    WeeklyInterval,
     bookable,
-    compute_slots,
     day_bounds,
     open_slots,
 )
 
 CACHE = "portal.open_slots"
-
-# Built once: the busiest page runs these on every request.
-_HOURS = select(WeeklyHours.weekday, WeeklyHours.start_time, WeeklyHours.end_time).where(
-    WeeklyHours.doctor_id == bindparam("doctor_id")
-)
-_TIME_OFF = select(TimeOff.starts_at, TimeOff.ends_at).where(
-    TimeOff.doctor_id == bindparam("doctor_id"),
-    TimeOff.starts_at < bindparam("window_end", type_=UTCDateTime),
-    TimeOff.ends_at > bindparam("window_start", type_=UTCDateTime),
-)
-_BUSY = select(Appointment.starts_at, Appointment.ends_at).where(
-    Appointment.doctor_id == bindparam("doctor_id"),
-    Appointment.status != Status.CANCELLED,
-    Appointment.starts_at < bindparam("window_end", type_=UTCDateTime),
-    # A longer appointment that began before the window may still overlap it.
-    Appointment.ends_at > bindparam("busy_from", type_=UTCDateTime),
-)
-_BUSY_BUT_ONE = _BUSY.where(Appointment.id != bindparam("ignore_id"))
 
 
 class WorkerCache:
@@ -80,7 +54,7 @@ def init_app(app):
 def available_slots(
     *, doctor, first_day, last_day, now, settings, ignore_appointment_id=None, version=None
 ):
-    """Bookable slots of the doctor for clinic-local dates first_day..last_day: 3 queries.
+    """Bookable slots of the doctor for clinic-local dates first_day..last_day: 1 query.
 
     `doctor` is a Doctor or any object with its scheduling fields and `timezone`. With
     `version`, the doctor's schedule version read in this request, slots this worker
@@ -139,27 +113,16 @@ def free_slots(source, *, first_day, last_day, now):
 
 def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
     zone = ZoneInfo(doctor.timezone)
-    window_start = day_bounds(first_day, zone)[0]
-    window_end = day_bounds(last_day, zone)[1]
-    connection = db.session.connection()
-    window = {
-        "doctor_id": doctor.id,
-        "window_start": window_start,
-        "window_end": window_end,
-        "busy_from": window_start - timedelta(days=1),
-    }
-    hours = connection.execute(_HOURS, window).all()
-    time_off = connection.execute(_TIME_OFF, window).all()
-    if ignore_appointment_id is None:
-        busy = connection.execute(_BUSY, window).all()
-    else:
-        busy = connection.execute(
-            _BUSY_BUT_ONE, {**window, "ignore_id": ignore_appointment_id}
-        ).all()
+    schedule = read_schedule(
+        doctor.id,
+        day_bounds(first_day, zone)[0],
+        day_bounds(last_day, zone)[1],
+        ignore_appointment_id=ignore_appointment_id,
+    )
     return open_slots(
-        hours=[WeeklyInterval(weekday, start, end) for weekday, start, end in hours],
-        time_off=[(start, end) for start, end in time_off],
-        busy=[Busy(start, end) for start, end in busy],
+        hours=schedule.hours,
+        time_off=schedule.time_off,
+        busy=schedule.busy,
         first_day=first_day,
         last_day=last_day,
         tz=zone,
@@ -167,69 +130,3 @@ def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
         seats=doctor.seats_per_slot,
         max_per_day=doctor.max_appointments_per_day,
     )
-
-
-def next_free_slots(doctors, *, now, settings, days=14):
-    """Each doctor's first bookable slot within `days` clinic-local days from today, or
-    None, as {doctor id: Slot | None}: 3 queries for all the doctors together."""
-    result = {doctor.id: None for doctor in doctors}
-    windows = {}
-    for doctor in doctors:
-        if not doctor.is_active or not doctor.accepting_patients:
-            continue
-        zone = ZoneInfo(doctor.clinic.timezone)
-        first_day = now.astimezone(zone).date()
-        last_day = first_day + timedelta(days=days - 1)
-        windows[doctor.id] = (doctor, zone, first_day, last_day)
-    if not windows:
-        return result
-    # One window that covers every doctor's local days, whatever their zones.
-    window_start = min(day_bounds(first, zone)[0] for _, zone, first, _ in windows.values())
-    window_end = max(day_bounds(last, zone)[1] for _, zone, _, last in windows.values())
-    ids = list(windows)
-    hours = defaultdict(list)
-    for doctor_id, weekday, start, end in db.session.execute(
-        select(
-            WeeklyHours.doctor_id, WeeklyHours.weekday, WeeklyHours.start_time, WeeklyHours.end_time
-        ).where(WeeklyHours.doctor_id.in_(ids))
-    ):
-        hours[doctor_id].append(WeeklyInterval(weekday, start, end))
-    time_off = defaultdict(list)
-    for doctor_id, start, end in db.session.execute(
-        select(TimeOff.doctor_id, TimeOff.starts_at, TimeOff.ends_at).where(
-            TimeOff.doctor_id.in_(ids),
-            TimeOff.starts_at < window_end,
-            TimeOff.ends_at > window_start,
-        )
-    ):
-        time_off[doctor_id].append((start, end))
-    busy = defaultdict(list)
-    for doctor_id, start, end in db.session.execute(
-        select(Appointment.doctor_id, Appointment.starts_at, Appointment.ends_at).where(
-            Appointment.doctor_id.in_(ids),
-            Appointment.status != Status.CANCELLED,
-            Appointment.starts_at < window_end,
-            # As in available_slots: a long appointment begun before may still overlap.
-            Appointment.ends_at > window_start - timedelta(days=1),
-        )
-    ):
-        busy[doctor_id].append(Busy(start, end))
-    for doctor_id, (doctor, zone, first_day, last_day) in windows.items():
-        if not hours[doctor_id]:
-            continue
-        slots = compute_slots(
-            hours=hours[doctor_id],
-            time_off=time_off[doctor_id],
-            busy=busy[doctor_id],
-            first_day=first_day,
-            last_day=last_day,
-            tz=zone,
-            slot_minutes=doctor.slot_minutes,
-            seats=doctor.seats_per_slot,
-            min_notice=timedelta(minutes=settings.min_notice_minutes),
-            horizon=timedelta(days=settings.horizon_days),
-            max_per_day=doctor.max_appointments_per_day,
-            now=now,
-        )
-        result[doctor_id] = slots[0] if slots else None
-    return result

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.audit.services import record_event
 from portal.auth.models import Role, User
@@ -15,11 +15,12 @@ from portal.auth.services import require_role
 from portal.booking.availability import available_slots
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
+from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Clinic, Doctor, Patient
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
-from portal.scheduling.slots import day_bounds
+from portal.scheduling.slots import day_bounds, day_of, slot_at
 
 REASON_MAX = 500
 NOTES_MAX = 5000
@@ -77,8 +78,8 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
 
 
 def patient_of(user):
-    """The patient record of a patient-role user."""
-    return db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+    """The patient record of a patient-role user (loaded with the signed-in user)."""
+    return user.patient
 
 
 def doctor_of(user):
@@ -296,49 +297,81 @@ def slots_for(
 
 
 def _lock_doctor(doctor_id):
-    # Bookings of one doctor take turns, so the daily maximum and the overlap checks
-    # see every booking committed before them (a row lock on PostgreSQL; SQLite's
-    # write lock is already held: every write request takes it first, see db.init_app).
-    db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update())
+    """The doctor with their clinic and account, and the booking rules, read again under
+    the doctor's row lock, in one query; NotFound when there is no such doctor.
+
+    Bookings of one doctor take turns, so the daily maximum and the overlap checks see
+    every booking committed before them (a row lock on PostgreSQL; on SQLite this locking
+    read takes the database's write lock, see db.begin_write). The rows are
+    read again once the lock is held, replacing what the session read before: a doctor
+    deactivated or rescheduled meanwhile is seen as they are now."""
+    row = db.session.execute(
+        select(Doctor, BookingSettings)
+        .join(Doctor.clinic)
+        .join(Doctor.user)
+        .outerjoin(BookingSettings, BookingSettings.id == 1)
+        .where(Doctor.id == doctor_id)
+        .options(contains_eager(Doctor.clinic), contains_eager(Doctor.user))
+        .with_for_update(of=Doctor)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound()
+    doctor, settings = row
+    return doctor, settings or get_booking_settings()
 
 
-def _slot_at(doctor, start, now, ignore_appointment_id=None):
+def _is_bookable(doctor):
+    return doctor.is_active and doctor.user.is_active and doctor.clinic.is_active
+
+
+def _slot_at(doctor, settings, start, now, ignore_appointment_id=None):
+    """The slot starting at `start` and the seats taken in it, or SlotUnavailable: the
+    one start is checked (scheduling.slots.slot_at), against the rows of its day only."""
     if start.tzinfo is None:
         raise ValidationFailed.on("start", _l("Give the time with its UTC offset."))
+    if not doctor.accepting_patients:
+        raise SlotUnavailable()
     zone = ZoneInfo(doctor.clinic.timezone)
-    day = start.astimezone(zone).date()
-    # A slot belongs to the day it was generated for; look at the neighbours too.
-    for slot in slots_for(
-        doctor=doctor,
-        first_day=day - timedelta(days=1),
-        last_day=day + timedelta(days=1),
-        now=now,
-        ignore_appointment_id=ignore_appointment_id,
-    ):
-        if slot.start == start:
-            return slot
-    raise SlotUnavailable()
-
-
-def _taken_seats(doctor_id, start, ignore_appointment_id=None):
-    statement = select(Appointment.seat).where(
-        Appointment.doctor_id == doctor_id,
-        Appointment.starts_at == start,
-        Appointment.status != Status.CANCELLED,
+    day_start, day_end = day_bounds(day_of(start, zone), zone)
+    schedule = read_schedule(
+        doctor.id, day_start, day_end, ignore_appointment_id=ignore_appointment_id
     )
-    if ignore_appointment_id is not None:
-        statement = statement.where(Appointment.id != ignore_appointment_id)
-    return set(db.session.scalars(statement))
+    slot = slot_at(
+        start,
+        hours=schedule.hours,
+        time_off=schedule.time_off,
+        busy=schedule.busy,
+        tz=zone,
+        slot_minutes=doctor.slot_minutes,
+        seats=doctor.seats_per_slot,
+        min_notice=timedelta(minutes=settings.min_notice_minutes),
+        horizon=timedelta(days=settings.horizon_days),
+        max_per_day=doctor.max_appointments_per_day,
+        now=now,
+    )
+    if slot is None:
+        raise SlotUnavailable()
+    return slot, schedule.taken_seats(slot.start)
 
 
-def _take_a_seat(appointment, doctor, slot, ignore_appointment_id=None):
-    """Give the appointment the lowest free seat of the slot; the database has the last
-    word, so a seat taken at the same moment moves on to the next one."""
-    taken = _taken_seats(doctor.id, slot.start, ignore_appointment_id)
-    for seat in range(1, doctor.seats_per_slot + 1):
-        if seat in taken:
-            continue
-        appointment.starts_at, appointment.ends_at, appointment.seat = slot.start, slot.end, seat
+def _take_a_seat(appointment, doctor, slot, taken):
+    """Give the appointment the lowest free seat of the slot. The database has the last
+    word (the unique seat index, and on PostgreSQL the overlap exclusion): with several
+    seats, one taken at the same moment moves on to the next, each try in a savepoint;
+    with one seat a refusal is SlotUnavailable at once, and the caller rolls back."""
+    appointment.starts_at, appointment.ends_at = slot.start, slot.end
+    free = [seat for seat in range(1, doctor.seats_per_slot + 1) if seat not in taken]
+    if doctor.seats_per_slot == 1:
+        appointment.seat = 1
+        db.session.add(appointment)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            raise SlotUnavailable() from None
+        return appointment
+    for seat in free:
+        appointment.seat = seat
         try:
             with db.session.begin_nested():
                 db.session.add(appointment)
@@ -358,23 +391,27 @@ def _clean_reason(reason):
     return reason
 
 
-def book(*, actor, patient, doctor, start, reason, now):
+def book(*, actor, patient, doctor_id, start, reason, now):
     """Book the slot starting at `start` for the patient: a patient for themself, or an
-    admin for anyone. SlotUnavailable when it is not bookable (taken, full, too soon...)."""
+    admin for anyone. NotFound when the doctor is not in the directory; SlotUnavailable
+    when the slot is not bookable (taken, full, too soon...). The appointment comes with
+    its doctor, clinic and patient loaded, for the answer to show."""
     require_role(actor, Role.PATIENT, Role.ADMIN)
     if actor.role == Role.PATIENT and patient.user_id != actor.id:
         raise NotFound()
     reason = _clean_reason(reason)
-    _lock_doctor(doctor.id)
-    slot = _slot_at(doctor, start, now)
+    doctor, settings = _lock_doctor(doctor_id)
+    if not _is_bookable(doctor):
+        raise NotFound()
+    slot, taken = _slot_at(doctor, settings, start, now)
     appointment = Appointment(
-        patient_id=patient.id,
-        doctor_id=doctor.id,
-        clinic_id=doctor.clinic_id,
+        patient=patient,
+        doctor=doctor,
+        clinic=doctor.clinic,
         reason=reason,
         status=Status.CONFIRMED,
     )
-    _take_a_seat(appointment, doctor, slot)
+    _take_a_seat(appointment, doctor, slot, taken)
     record_event(
         actor=actor,
         action="appointment.booked",
@@ -400,17 +437,14 @@ _ROW_STATE = (
 def _lock_appointment(appointment):
     # Re-read the row under a lock, so a doctor closing a visit and a patient cancelling
     # it at the same moment take turns and the second sees the first one's change.
-    db.session.execute(
-        select(Appointment.id).where(Appointment.id == appointment.id).with_for_update()
-    )
-    db.session.refresh(appointment, attribute_names=_ROW_STATE)
+    db.session.refresh(appointment, attribute_names=_ROW_STATE, with_for_update=True)
 
 
-def _check_patient_may_change(actor, appointment, now):
+def _check_patient_may_change(actor, appointment, now, settings):
     if appointment.status != Status.CONFIRMED:
         raise NotChangeable()
     if actor.role == Role.PATIENT:
-        cutoff = timedelta(hours=get_booking_settings().cancel_cutoff_hours)
+        cutoff = timedelta(hours=settings.cancel_cutoff_hours)
         if now > appointment.starts_at - cutoff:
             raise TooLateToCancel()
 
@@ -421,9 +455,9 @@ def cancel(*, actor, appointment, reason, now):
     # The doctor first, then the appointment, in the order booking and rescheduling take
     # them: cancelling gives the doctor a new schedule version (a trigger), so it locks
     # the doctor's row too.
-    _lock_doctor(appointment.doctor_id)
+    _doctor, settings = _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
-    _check_patient_may_change(actor, appointment, now)
+    _check_patient_may_change(actor, appointment, now, settings)
     appointment.status = Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by_id = actor.id
@@ -441,18 +475,20 @@ def cancel(*, actor, appointment, reason, now):
 
 def reschedule(*, actor, appointment, start, now):
     """Move a confirmed appointment to another slot of the same doctor, atomically: when
-    the new slot is not bookable, the appointment stays exactly as it was."""
+    the new slot is not bookable, the appointment stays exactly as it was (the caller
+    rolls back on SlotUnavailable)."""
     if actor.role == Role.DOCTOR:
         raise NotChangeable()
-    _lock_doctor(appointment.doctor_id)
+    doctor, settings = _lock_doctor(appointment.doctor_id)
     _lock_appointment(appointment)
-    _check_patient_may_change(actor, appointment, now)
-    doctor = appointment.doctor
+    _check_patient_may_change(actor, appointment, now, settings)
+    if not _is_bookable(doctor):
+        raise SlotUnavailable()
     old_start = appointment.starts_at
-    slot = _slot_at(doctor, start, now, ignore_appointment_id=appointment.id)
+    slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
     try:
-        _take_a_seat(appointment, doctor, slot, ignore_appointment_id=appointment.id)
+        _take_a_seat(appointment, doctor, slot, taken)
     except SlotUnavailable:
         appointment.starts_at, appointment.ends_at, appointment.seat = previous
         raise

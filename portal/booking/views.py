@@ -103,7 +103,6 @@ def confirm(doctor_id):
 @login_required
 def book(doctor_id):
     require_role(current_user, Role.PATIENT)
-    profile = services.bookable_doctor(doctor_id)
     form = BookForm()
     start = _parse_start(form.start.data)
     if not form.validate_on_submit() or start is None:
@@ -113,27 +112,30 @@ def book(doctor_id):
             "booking/confirm.html",
             "booking/_confirm.html",
             status=422,
-            doctor=profile,
+            doctor=services.bookable_doctor(doctor_id),
             form=form,
             start=start,
             picker=None,
         )
     with errors_on(form, SlotUnavailable, ValidationFailed) as outcome:
+        # The service reads the doctor under its lock, with all the answer shows.
         appointment = services.book(
             actor=current_user,
             patient=services.patient_of(current_user),
-            doctor=profile,
+            doctor_id=doctor_id,
             start=start,
             reason=form.reason.data,
             now=utcnow(),
         )
         if is_htmx():
+            profile = appointment.doctor
             picker = build_picker(profile, day=_local_day(profile, start))
             return _with_fresh_picker(
                 "booking/_confirmation.html", picker, 200, appointment=appointment
             )
         flash(_("Your appointment is booked."), "success")
         return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
+    profile = services.bookable_doctor(doctor_id)
     status = 409 if isinstance(outcome.error, SlotUnavailable) else 422
     picker = build_picker(profile, day=_local_day(profile, start))
     if is_htmx():

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services as booking
-from portal.booking.availability import next_free_slots
+from portal.booking.schedule_rows import next_free_slots
 from portal.db import utcnow
 from portal.directory import services
 from portal.directory.forms import FindDoctorForm, PatientSearchForm, ProfileForm

@@ -27,8 +27,11 @@ __all__ = [
     "bookable",
     "compute_slots",
     "day_bounds",
+    "day_grid",
+    "day_of",
     "open_slots",
     "resolve_wall_time",
+    "slot_at",
 ]
 
 _DAWN = datetime.min.replace(tzinfo=UTC)
@@ -182,48 +185,118 @@ def open_slots(
         by_weekday[interval.weekday].append(interval)
     busy = list(busy)
     booked_starts = sorted(appointment.start.astimezone(UTC) for appointment in busy)
-    busy_starts, busy_reach = _index((appointment.start, appointment.end) for appointment in busy)
-    off_starts, off_reach = _index(time_off)
+    taken = _index((appointment.start, appointment.end) for appointment in busy)
+    off = _index(time_off)
 
     slots: list[Slot] = []
-    kept_until = _DAWN
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         intervals = by_weekday[day.weekday()]
-        if not intervals:
+        if not intervals or _day_is_full(day, tz, booked_starts, max_per_day):
             continue
-        if max_per_day is not None:
-            day_start, day_end = day_bounds(day, tz)
-            booked = bisect_left(booked_starts, day_end) - bisect_left(booked_starts, day_start)
-            if booked >= max_per_day:
-                continue
-
-        grid: list[datetime] = []
-        for interval in intervals:
-            start = resolve_wall_time(day, interval.start, tz)
-            end = resolve_wall_time(day, interval.end, tz)
-            # Absolute steps, so DST days get no phantom or duplicated hour.
-            while start + length <= end:
-                grid.append(start)
-                start += length
-        grid.sort()
-
-        for start in grid:
-            end = start + length
-            # Overlapping hours must not yield overlapping slots. Decided before the other
-            # filters so the offered grid does not shift as `now` or bookings change.
-            if start < kept_until:
-                continue
-            kept_until = end
-            if off_reach[bisect_left(off_starts, end)] > start:
-                continue
-            first = bisect_left(busy_starts, start)
-            after = bisect_left(busy_starts, end)
-            # An appointment that is not in this very slot (it began earlier, or later inside
-            # it, e.g. booked under another slot length) makes the whole slot unavailable.
-            if busy_reach[first] > start or (after > first and busy_starts[after - 1] != start):
-                continue
-            seats_left = seats - (after - first)
+        for start in day_grid(day, intervals, tz, length):
+            seats_left = _seats_left(start, start + length, seats, off, taken)
             if seats_left > 0:
-                slots.append(Slot(start, end, seats_left, day))
+                slots.append(Slot(start, start + length, seats_left, day))
     return slots
+
+
+def day_grid(
+    day: date, intervals: Iterable[WeeklyInterval], tz: ZoneInfo, length: timedelta
+) -> list[datetime]:
+    """The starts of the slots the hours of `day` (its weekday's intervals) offer before
+    anything is booked or taken off, ordered. Every one lies within the day's bounds."""
+    grid: list[datetime] = []
+    for interval in intervals:
+        start = resolve_wall_time(day, interval.start, tz)
+        end = resolve_wall_time(day, interval.end, tz)
+        # Absolute steps, so DST days get no phantom or duplicated hour.
+        while start + length <= end:
+            grid.append(start)
+            start += length
+    grid.sort()
+    kept: list[datetime] = []
+    kept_until = _DAWN
+    for start in grid:
+        # Overlapping hours must not yield overlapping slots. Decided before any other
+        # rule, so the offered grid does not shift as `now` or bookings change.
+        if start >= kept_until:
+            kept.append(start)
+            kept_until = start + length
+    return kept
+
+
+def _day_is_full(day, tz, booked_starts, max_per_day):
+    if max_per_day is None:
+        return False
+    day_start, day_end = day_bounds(day, tz)
+    booked = bisect_left(booked_starts, day_end) - bisect_left(booked_starts, day_start)
+    return booked >= max_per_day
+
+
+def _seats_left(start, end, seats, off, taken):
+    """Seats still free in the slot [start, end): 0 when time off or an appointment that
+    is not in this very slot overlaps it."""
+    off_starts, off_reach = off
+    if off_reach[bisect_left(off_starts, end)] > start:
+        return 0
+    busy_starts, busy_reach = taken
+    first = bisect_left(busy_starts, start)
+    after = bisect_left(busy_starts, end)
+    # An appointment that is not in this very slot (it began earlier, or later inside it,
+    # e.g. booked under another slot length) makes the whole slot unavailable.
+    if busy_reach[first] > start or (after > first and busy_starts[after - 1] != start):
+        return 0
+    return seats - (after - first)
+
+
+def day_of(instant: datetime, tz: ZoneInfo) -> date:
+    """The clinic-local day whose bounds hold the instant: the day whose hours may offer
+    a slot starting then (usually, but not on every DST day, its local date)."""
+    local = instant.astimezone(tz).date()
+    for day in (local, local - timedelta(days=1), local + timedelta(days=1)):
+        day_start, day_end = day_bounds(day, tz)
+        if day_start <= instant < day_end:
+            return day
+    return local
+
+
+def slot_at(
+    start: datetime,
+    *,
+    hours: Iterable[WeeklyInterval],
+    time_off: Iterable[tuple[datetime, datetime]],
+    busy: Iterable[Busy],
+    tz: ZoneInfo,
+    slot_minutes: int,
+    seats: int,
+    min_notice: timedelta,
+    horizon: timedelta,
+    max_per_day: int | None,
+    now: datetime,
+) -> Slot | None:
+    """The bookable slot starting at `start`, or None: the answer compute_slots gives for
+    that one start (the same rules, in the same functions), without listing the day.
+
+    `hours` need only be those of the start's weekday, `time_off` and `busy` only those
+    touching the clinic-local day that holds it (day_of, day_bounds)."""
+    if now.utcoffset() is None or start.utcoffset() is None:
+        raise ValueError("now and start must be timezone-aware")
+    start = start.astimezone(UTC)
+    now = now.astimezone(UTC)
+    if not now + min_notice <= start <= now + horizon:
+        return None
+    day = day_of(start, tz)
+    intervals = [interval for interval in hours if interval.weekday == day.weekday()]
+    length = timedelta(minutes=slot_minutes)
+    grid = day_grid(day, intervals, tz, length)
+    index = bisect_left(grid, start)
+    if index == len(grid) or grid[index] != start:
+        return None
+    busy = list(busy)
+    booked_starts = sorted(appointment.start.astimezone(UTC) for appointment in busy)
+    if _day_is_full(day, tz, booked_starts, max_per_day):
+        return None
+    taken = _index((appointment.start, appointment.end) for appointment in busy)
+    seats_left = _seats_left(start, start + length, seats, _index(time_off), taken)
+    return Slot(start, start + length, seats_left, day) if seats_left > 0 else None

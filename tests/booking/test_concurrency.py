@@ -10,7 +10,9 @@ from portal.auth.models import User
 from portal.booking import services
 from portal.booking.errors import NotChangeable, SlotUnavailable
 from portal.booking.models import Appointment, Status
+from portal.directory import services as directory
 from portal.directory.models import Doctor, Patient
+from portal.errors import NotFound
 from portal.extensions import db as _db
 
 NOW = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
@@ -53,7 +55,9 @@ def booking_job(patient_id, doctor_id, start):
         patient = _db.session.get(Patient, patient_id)
         actor = _db.session.get(User, patient.user_id)
         doctor = _db.session.get(Doctor, doctor_id)
-        services.book(actor=actor, patient=patient, doctor=doctor, start=start, reason="", now=NOW)
+        services.book(
+            actor=actor, patient=patient, doctor_id=doctor.id, start=start, reason="", now=NOW
+        )
 
     return job
 
@@ -105,7 +109,7 @@ def test_cancel_then_rebook_under_load(app, db, doctor, make_patient):
     first = services.book(
         actor=(p := make_patient()).user,
         patient=p,
-        doctor=doctor,
+        doctor_id=doctor.id,
         start=MONDAY_10,
         reason="",
         now=NOW,
@@ -124,7 +128,7 @@ def test_cancel_then_rebook_under_load(app, db, doctor, make_patient):
 def test_a_reschedule_racing_a_booking_loses_cleanly(app, db, doctor, make_patient, attempt):
     mover = make_patient()
     mine = services.book(
-        actor=mover.user, patient=mover, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+        actor=mover.user, patient=mover, doctor_id=doctor.id, start=MONDAY_10, reason="", now=NOW
     )
     db.session.commit()
     target = MONDAY_10 + timedelta(hours=2)
@@ -153,7 +157,12 @@ def test_a_doctor_closing_and_a_patient_cancelling_at_once_do_not_both_win(
     app, db, doctor, patient, attempt
 ):
     appointment = services.book(
-        actor=patient.user, patient=patient, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+        actor=patient.user,
+        patient=patient,
+        doctor_id=doctor.id,
+        start=MONDAY_10,
+        reason="",
+        now=NOW,
     )
     db.session.commit()
     appointment_id = appointment.id
@@ -199,7 +208,12 @@ def test_a_patient_cancelling_and_moving_one_visit_at_once_ends_cancelled(
 ):
     # Two tabs: one cancels, one moves the visit, while someone else books that doctor.
     appointment = services.book(
-        actor=patient.user, patient=patient, doctor=doctor, start=MONDAY_10, reason="", now=NOW
+        actor=patient.user,
+        patient=patient,
+        doctor_id=doctor.id,
+        start=MONDAY_10,
+        reason="",
+        now=NOW,
     )
     db.session.commit()
     appointment_id, target = appointment.id, MONDAY_10 + timedelta(hours=3)
@@ -264,3 +278,83 @@ def test_simultaneous_sign_ups_all_succeed(app, db):
     assert statuses == [303] * 12
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(User)) == 12
+
+
+def deactivation_job(admin_id, doctor_id):
+    def job():
+        actor = _db.session.get(User, admin_id)
+        doctor = _db.session.get(Doctor, doctor_id)
+        directory.deactivate_doctor(actor=actor, doctor=doctor, reason="Moved away", now=NOW)
+
+    return job
+
+
+def confirmed_future(db, doctor):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Appointment).where(
+            Appointment.doctor_id == doctor.id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at > NOW,
+        )
+    ).all()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_no_confirmed_visit_survives_a_deactivation_racing_bookings(
+    app, db, doctor, admin, make_patient, attempt
+):
+    starts = [MONDAY_10 + timedelta(minutes=30 * index) for index in range(12)]
+    jobs = [booking_job(make_patient().id, doctor.id, start) for start in starts]
+    jobs.insert(attempt * 5, deactivation_job(admin.id, doctor.id))
+    outcomes = run_together(app, jobs)
+    # A booking after the deactivation finds no doctor to book (404) or no free slot.
+    assert all(
+        outcome in ("ok", "unavailable") or outcome.startswith("NotFound") for outcome in outcomes
+    ), outcomes
+    assert outcomes[attempt * 5] == "ok"
+    assert confirmed_future(db, doctor) == []
+
+
+def test_a_booking_that_read_the_doctor_before_a_deactivation_books_nothing(
+    app, db, doctor, admin, patient
+):
+    # The patient's page showed the doctor; the doctor leaves; then the patient books.
+    shown, deactivated = threading.Event(), threading.Event()
+    outcome = []
+
+    def patient_books():
+        with app.app_context():
+            try:
+                stale = _db.session.get(Doctor, doctor.id)
+                assert stale.is_active
+                shown.set()
+                assert deactivated.wait(timeout=30)
+                booker = _db.session.get(Patient, patient.id)
+                services.book(
+                    actor=_db.session.get(User, booker.user_id),
+                    patient=booker,
+                    doctor_id=stale.id,
+                    start=MONDAY_10,
+                    reason="",
+                    now=NOW,
+                )
+                _db.session.commit()
+                outcome.append("ok")
+            except (SlotUnavailable, NotFound) as error:
+                _db.session.rollback()
+                outcome.append(type(error).__name__)
+            finally:
+                _db.session.remove()
+
+    thread = threading.Thread(target=patient_books)
+    thread.start()
+    assert shown.wait(timeout=30)
+    with app.app_context():
+        deactivation_job(admin.id, doctor.id)()
+        _db.session.commit()
+        _db.session.remove()
+    deactivated.set()
+    thread.join(timeout=60)
+    assert outcome in (["SlotUnavailable"], ["NotFound"])
+    assert confirmed_future(db, doctor) == []

@@ -22,7 +22,7 @@ def book(patient, doctor, start=MONDAY_10, now=NOW, actor=None, reason="Check-up
     return services.book(
         actor=actor or patient.user,
         patient=patient,
-        doctor=doctor,
+        doctor_id=doctor.id,
         start=start,
         reason=reason,
         now=now,

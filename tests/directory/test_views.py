@@ -576,3 +576,56 @@ def test_the_navigation_links_each_role_to_its_pages(auth, client, practice, mak
     page = client.get("/patient").text
     assert 'href="/profile"' in page
     assert 'href="/find"' in page
+
+
+def test_the_next_free_time_may_be_more_than_a_few_days_ahead(client, db, make_doctor, make_user):
+    doctor = named(make_doctor, make_user, "Away Doctor")
+    now = utcnow()
+    db.session.add(
+        TimeOff(doctor=doctor, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=8))
+    )
+    db.session.commit()
+    later = first_free_slot(doctor)
+    assert later.start > now + timedelta(days=8)
+    html = row(client.get("/find").text, doctor)
+    assert f"?day={later.local_date.isoformat()}" in html
+
+
+def statements_of(db, client, path):
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    return len(statements)
+
+
+@pytest.mark.parametrize("path", ["/find", "/api/v1/doctors?per_page=50"])
+def test_a_page_of_doctors_costs_the_same_statements_whatever_its_size(
+    client, db, make_doctor, make_user, make_department, make_clinic, path
+):
+    # One doctor away for a week, so next free times look beyond the first days.
+    away = named(make_doctor, make_user, "Away Doctor", departments=[make_department()])
+    now = utcnow()
+    db.session.add(
+        TimeOff(doctor=away, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=8))
+    )
+    db.session.commit()
+    small = statements_of(db, client, path)
+    tokyo = make_clinic(name="Tokyo Clinic", city="Tokyo", country="JP", timezone="Asia/Tokyo")
+    for number in range(15):
+        named(
+            make_doctor,
+            make_user,
+            f"Doctor {number}",
+            clinic=tokyo if number % 2 else None,
+            departments=[make_department(), make_department()],
+        )
+    big = statements_of(db, client, path)
+    assert big == small

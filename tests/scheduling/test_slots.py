@@ -15,7 +15,9 @@ from portal.scheduling.slots import (
     WeeklyInterval,
     compute_slots,
     day_bounds,
+    day_of,
     resolve_wall_time,
+    slot_at,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -597,3 +599,102 @@ def test_offered_slots_obey_every_scheduling_rule(tz, anchor, hours, slot_minute
     assert found == reference_slots(
         hours, time_off, busy_utc, first_day, last_day, tz, length, seats, limits
     )
+
+
+@st.composite
+def overlapping_hours(draw) -> list[WeeklyInterval]:
+    """Intervals that may overlap one another, as a doctor's hours may."""
+    hours = []
+    for weekday in draw(st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True)):
+        for _ in range(draw(st.integers(1, 3))):
+            first, second = sorted(
+                draw(st.lists(st.integers(0, 24 * 12 - 1), min_size=2, max_size=2, unique=True))
+            )
+            hours.append(
+                WeeklyInterval(
+                    weekday, time(first // 12, first % 12 * 5), time(second // 12, second % 12 * 5)
+                )
+            )
+    return hours
+
+
+# A zone whose clocks change at midnight, so a day may begin at 01:00 or last 25 hours.
+SANTIAGO_DAYS = [date(2026, 4, 4), date(2026, 9, 5)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tz=st.sampled_from([*ZONES, "America/Santiago"]).map(ZoneInfo),
+    anchor=st.one_of(days, st.sampled_from(SANTIAGO_DAYS)),
+    hours=weekly_hours() | overlapping_hours(),
+    slot_minutes=st.one_of(st.sampled_from([15, 30, 45, 60]), st.integers(5, 480)),
+    seats=st.integers(1, 3),
+    data=st.data(),
+)
+def test_one_start_is_bookable_exactly_when_the_listing_offers_it(
+    tz, anchor, hours, slot_minutes, seats, data
+):
+    """Booking checks the one start asked for; the picker lists days of slots. Both must
+    give the same answer for every start, on any schedule."""
+    first_day = anchor - timedelta(days=data.draw(st.integers(0, 2), label="lead"))
+    last_day = first_day + timedelta(days=data.draw(st.integers(0, 3), label="span"))
+    length = timedelta(minutes=slot_minutes)
+    window_start, window_end = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
+    five_minutes = st.integers(-12, (window_end - window_start) // timedelta(minutes=5) + 12)
+    instants = five_minutes.map(lambda n: window_start + timedelta(minutes=5 * n))
+    grid = [
+        start
+        for offset in range((last_day - first_day).days + 1)
+        for range_start, range_end in ranges_for(hours, first_day + timedelta(days=offset), tz)
+        for start in (range_start + length * i for i in range((range_end - range_start) // length))
+    ]
+    near_grid = st.sampled_from(grid) if grid else instants
+    durations = st.integers(1, 2 * 24 * 12).map(lambda n: timedelta(minutes=5 * n))
+    busy = [
+        Busy(start, start + length)
+        for start in data.draw(st.lists(near_grid, max_size=8), label="in slot")
+    ]
+    busy += [
+        Busy(start, start + d)
+        for start, d in data.draw(st.lists(st.tuples(instants, durations), max_size=2))
+    ]
+    time_off = data.draw(st.lists(st.tuples(instants, durations), max_size=2), label="off")
+    time_off = [(start, start + d) for start, d in time_off]
+    rules = {
+        "tz": tz,
+        "slot_minutes": slot_minutes,
+        "seats": seats,
+        "min_notice": data.draw(st.just(timedelta(0)) | durations, label="notice"),
+        "horizon": data.draw(st.just(timedelta(days=20)) | durations, label="horizon"),
+        "max_per_day": data.draw(st.none() | st.integers(1, 4), label="max per day"),
+        "now": data.draw(instants | st.just(window_start - timedelta(days=1)), label="now"),
+    }
+    listed = compute_slots(
+        hours=hours,
+        time_off=time_off,
+        busy=busy,
+        first_day=first_day,
+        last_day=last_day,
+        **rules,
+    )
+    offered = {slot.start: slot for slot in listed}
+    asked = [*grid, *offered, *data.draw(st.lists(instants, max_size=10), label="others")]
+    for start in asked:
+        if not first_day <= day_of(start, tz) <= last_day:
+            continue
+        shown = start.astimezone(data.draw(st.sampled_from([UTC, tz]), label="asked in"))
+        found = slot_at(shown, hours=hours, time_off=time_off, busy=busy, **rules)
+        assert found == offered.get(start), (start, found)
+
+
+@pytest.mark.parametrize(
+    ("tz", "instant", "day"),
+    [
+        (PARIS, utc(2026, 1, 5, 23, 30), date(2026, 1, 6)),
+        # Santiago skips its midnight: 2026-09-06 begins at 01:00, 04:00 UTC.
+        (ZoneInfo("America/Santiago"), utc(2026, 9, 6, 4, 0), date(2026, 9, 6)),
+        (ZoneInfo("America/Santiago"), utc(2026, 9, 6, 3, 59), date(2026, 9, 5)),
+    ],
+)
+def test_day_of_is_the_clinic_day_that_holds_the_instant(tz, instant, day):
+    assert day_of(instant, tz) == day

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.audit.services import record_event
 from portal.auth import services as auth
@@ -31,14 +31,17 @@ from portal.pagination import paginate
 
 
 def search_doctors(*, department_id=None, clinic_id=None, city=None, q=None, page=1, per_page=20):
-    """Active doctors matching the filters, a page at a time, ordered by name."""
+    """Active doctors matching the filters, a page at a time, ordered by name: the total,
+    then the page with each doctor's account, clinic and departments in one query."""
     statement = (
         select(Doctor)
         .join(Doctor.user)
         .join(Doctor.clinic)
         .where(Doctor.is_active.is_(True), User.is_active.is_(True), Clinic.is_active.is_(True))
         .options(
-            joinedload(Doctor.user), joinedload(Doctor.clinic), selectinload(Doctor.departments)
+            contains_eager(Doctor.user),
+            contains_eager(Doctor.clinic),
+            joinedload(Doctor.departments),
         )
         .order_by(User.full_name, Doctor.id)
     )
@@ -277,6 +280,15 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     require_admin(actor)
     reason = clean_text({}, "reason", reason, limit=500) or str(
         _l("The doctor is no longer available.")
+    )
+    # The doctor's row lock first, as booking takes it: a booking in progress commits
+    # before the future visits are read, and one that follows sees the doctor gone.
+    db.session.execute(
+        select(Doctor)
+        .where(Doctor.id == doctor.id)
+        .options(joinedload(Doctor.user))
+        .with_for_update(of=Doctor)
+        .execution_options(populate_existing=True)
     )
     doctor.is_active = False
     doctor.user.is_active = False

@@ -1,0 +1,179 @@
+"""A doctor's schedule as slot arithmetic takes it (scheduling.slots): weekly hours, time
+off and active appointments of a window of time, read in one query for one doctor or
+for a page of doctors; and the next free time of each doctor of a page."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, Time, bindparam, cast, literal, null, select, union_all
+
+from portal.booking.models import Appointment, Status
+from portal.db import UTCDateTime
+from portal.extensions import db
+from portal.scheduling.models import TimeOff, WeeklyHours
+from portal.scheduling.slots import Busy, WeeklyInterval, compute_slots, day_bounds
+
+# An appointment lasts one slot, and a slot at most 480 minutes (doctors' check
+# constraint): one that began more than a day before a window cannot reach into it. The
+# bound lets the (doctor, start) index skip a doctor's whole past.
+LONGEST_APPOINTMENT = timedelta(days=1)
+
+_HOURS, _TIME_OFF, _BUSY = 0, 1, 2
+
+
+def _statement():
+    doctors = bindparam("doctor_ids", expanding=True)
+    window_start = bindparam("window_start", type_=UTCDateTime)
+    window_end = bindparam("window_end", type_=UTCDateTime)
+    no_time = cast(null(), UTCDateTime)
+    busy = select(
+        literal(_BUSY).label("kind"),
+        Appointment.doctor_id,
+        Appointment.starts_at,
+        Appointment.ends_at,
+        Appointment.seat,
+        cast(null(), Time).label("start_time"),
+        cast(null(), Time).label("end_time"),
+    ).where(
+        Appointment.doctor_id.in_(doctors),
+        Appointment.status != Status.CANCELLED,
+        Appointment.id != bindparam("ignore_id"),
+        Appointment.starts_at < window_end,
+        Appointment.starts_at > bindparam("busy_from", type_=UTCDateTime),
+        Appointment.ends_at > window_start,
+    )
+    time_off = select(
+        literal(_TIME_OFF),
+        TimeOff.doctor_id,
+        TimeOff.starts_at,
+        TimeOff.ends_at,
+        cast(null(), Integer),
+        cast(null(), Time),
+        cast(null(), Time),
+    ).where(
+        TimeOff.doctor_id.in_(doctors),
+        TimeOff.starts_at < window_end,
+        TimeOff.ends_at > window_start,
+    )
+    hours = select(
+        literal(_HOURS),
+        WeeklyHours.doctor_id,
+        no_time,
+        no_time,
+        WeeklyHours.weekday,
+        WeeklyHours.start_time,
+        WeeklyHours.end_time,
+    ).where(WeeklyHours.doctor_id.in_(doctors))
+    return union_all(busy, time_off, hours)
+
+
+# Built once: booking, the slot picker and the directory run it on every request.
+_SCHEDULES = _statement()
+
+
+@dataclass
+class Schedule:
+    """One doctor's schedule rows for a window: what compute_slots and slot_at take."""
+
+    hours: list[WeeklyInterval] = field(default_factory=list)
+    time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
+    busy: list[Busy] = field(default_factory=list)
+    seats: list[tuple[datetime, int]] = field(default_factory=list)  # (start, seat) taken
+
+    def taken_seats(self, start):
+        """The seats already taken in the slot starting at `start`."""
+        return {seat for taken_at, seat in self.seats if taken_at == start}
+
+
+def read_schedules(doctor_ids, window_start, window_end, *, ignore_appointment_id=None):
+    """{doctor id: Schedule} with every weekly interval of each doctor, and the time off
+    and active appointments that touch [window_start, window_end): one query."""
+    result = defaultdict(Schedule)
+    rows = db.session.connection().execute(
+        _SCHEDULES,
+        {
+            "doctor_ids": list(doctor_ids),
+            "window_start": window_start,
+            "window_end": window_end,
+            "busy_from": window_start - LONGEST_APPOINTMENT,
+            "ignore_id": ignore_appointment_id or 0,  # no appointment has id 0
+        },
+    )
+    for kind, doctor_id, starts_at, ends_at, number, start_time, end_time in rows:
+        schedule = result[doctor_id]
+        if kind == _BUSY:
+            schedule.busy.append(Busy(starts_at, ends_at))
+            schedule.seats.append((starts_at, number))
+        elif kind == _TIME_OFF:
+            schedule.time_off.append((starts_at, ends_at))
+        else:
+            schedule.hours.append(WeeklyInterval(number, start_time, end_time))
+    return result
+
+
+def read_schedule(doctor_id, window_start, window_end, *, ignore_appointment_id=None):
+    """One doctor's Schedule for [window_start, window_end): one query."""
+    return read_schedules(
+        [doctor_id], window_start, window_end, ignore_appointment_id=ignore_appointment_id
+    )[doctor_id]
+
+
+# Most doctors have a free time within a few days; looking at a whole fortnight for
+# every doctor of a page would read and compute ten days that nobody shows.
+NEAR_DAYS = 4
+
+
+def next_free_slots(doctors, *, now, settings, days=14):
+    """Each doctor's first bookable slot within `days` clinic-local days from today, or
+    None, as {doctor id: Slot | None}. One query for the first NEAR_DAYS days of every
+    doctor of the page, and one more for the later days of those with none free then:
+    at most two, whatever the page's size."""
+    result = {doctor.id: None for doctor in doctors}
+    pending = {}
+    for doctor in doctors:
+        if doctor.is_active and doctor.accepting_patients:
+            zone = ZoneInfo(doctor.clinic.timezone)
+            pending[doctor.id] = (doctor, zone, now.astimezone(zone).date())
+    rules = {
+        "min_notice": timedelta(minutes=settings.min_notice_minutes),
+        "horizon": timedelta(days=settings.horizon_days),
+        "now": now,
+    }
+    for first, last in ((0, min(NEAR_DAYS, days) - 1), (NEAR_DAYS, days - 1)):
+        if not pending or first > last:
+            break
+        spans = {
+            doctor_id: (today + timedelta(days=first), today + timedelta(days=last))
+            for doctor_id, (_doctor, _zone, today) in pending.items()
+        }
+        # One window that covers every doctor's local days, whatever their zones.
+        window_start = min(
+            day_bounds(spans[doctor_id][0], zone)[0] for doctor_id, (_, zone, _) in pending.items()
+        )
+        window_end = max(
+            day_bounds(spans[doctor_id][1], zone)[1] for doctor_id, (_, zone, _) in pending.items()
+        )
+        schedules = read_schedules(pending, window_start, window_end)
+        for doctor_id, (doctor, zone, _today) in list(pending.items()):
+            schedule = schedules.get(doctor_id)
+            if schedule is None or not schedule.hours:
+                del pending[doctor_id]  # no weekly hours: never free
+                continue
+            slots = compute_slots(
+                hours=schedule.hours,
+                time_off=schedule.time_off,
+                busy=schedule.busy,
+                first_day=spans[doctor_id][0],
+                last_day=spans[doctor_id][1],
+                tz=zone,
+                slot_minutes=doctor.slot_minutes,
+                seats=doctor.seats_per_slot,
+                max_per_day=doctor.max_appointments_per_day,
+                **rules,
+            )
+            if slots:
+                result[doctor_id] = slots[0]
+                del pending[doctor_id]
+    return result
