@@ -71,7 +71,7 @@ QUICK = {
     "doctors": 40,
     "patients": 400,
     "appointments": 10_000,
-    "accounts": 16,
+    "accounts": 8,
 }
 
 
@@ -117,7 +117,7 @@ def parse_args(argv=None):
         help="warm-up of the warm slot pages, so both workers keep most of them (10)",
     )
     parser.add_argument("--concurrency", type=int, default=16, help="connections (16)")
-    parser.add_argument("--accounts", type=int, default=32, help="patients signed in (32)")
+    parser.add_argument("--accounts", type=int, default=16, help="patients signed in (16)")
     parser.add_argument("--max-requests", type=int, default=500_000, help="python client cap")
     parser.add_argument("--doctors", type=int, default=200)
     parser.add_argument("--patients", type=int, default=2000)
