@@ -34,6 +34,7 @@ import secrets
 import shlex
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -115,6 +116,12 @@ def parse_args(argv=None):
         type=float,
         default=10,
         help="warm-up of the warm slot pages, so both workers keep most of them (10)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="load every target this many times, in turn, and report the medians (1)",
     )
     parser.add_argument("--concurrency", type=int, default=16, help="connections (16)")
     parser.add_argument("--accounts", type=int, default=16, help="patients signed in (16)")
@@ -297,7 +304,9 @@ def run(args, url, client, stack, report):
 
     targets = make_targets(args, portal, cold, ids, days)
     booking = [t for t in targets if t.kind in ("api-book", "html-book")]
-    phases = {t.slug: (args.warmup, args.duration) for t in booking}
+    phases = {
+        f"{t.slug}/{n}": (args.warmup, args.duration) for n in range(args.rounds) for t in booking
+    }
     chunks = assign_slots(free, phases, len(emails), taken, seed=2026)
 
     common = {
@@ -326,19 +335,27 @@ def run(args, url, client, stack, report):
         f"between targets ..."
     )
     load_floor()
-    for target in targets:
+    for round_, target in [(n, t) for n in range(args.rounds) for t in targets]:
         seed += 1
         spec = {**common, "slug": target.slug, "seed": seed, "port": target.server.port}
         spec.update(
             warmup=target.warmup if target.warmup is not None else args.warmup,
             duration=args.duration,
         )
-        spec.update(target_spec(target, ids, days, args, sessions, tokens, chunks))
+        spec.update(target_spec(target, ids, days, sessions, tokens, chunks, round_))
         print(f"  {target.label} ({target.cache}) ...", end=" ", flush=True)
         result = measure(client, spec, target.server, database_name, counter=counter)
         print(f"{result['rps']:,.0f} req/s", flush=True)
         target.server.check_log()
-        rows.append({"target": target.slug, "label": target.label, "cache": target.cache, **result})
+        rows.append(
+            {
+                "target": target.slug,
+                "label": target.label,
+                "cache": target.cache,
+                "round": round_ + 1,
+                **result,
+            }
+        )
         load_floor()
     finish(report, rows, floors, pages, counter.available)
 
@@ -377,10 +394,10 @@ def make_targets(args, portal, cold, ids, days):
     return targets
 
 
-def target_spec(target, ids, days, args, sessions, tokens, chunks):
+def target_spec(target, ids, days, sessions, tokens, chunks, round_):
     slug = target.slug.removesuffix("-cold")
     if target.kind == "api-book":
-        warm, counted = chunks[target.slug]
+        warm, counted = chunks[f"{target.slug}/{round_}"]
         return {
             "kind": "api-book",
             "accounts": [(token, None) for token in tokens],
@@ -389,7 +406,7 @@ def target_spec(target, ids, days, args, sessions, tokens, chunks):
             "expected": [201, 409],
         }
     if target.kind == "html-book":
-        warm, counted = chunks[target.slug]
+        warm, counted = chunks[f"{target.slug}/{round_}"]
         return {
             "kind": "html-book",
             "headers": HTMX,
@@ -595,6 +612,8 @@ def finish(report, rows, floors, pages, counted_by_database):
         if not counted_by_database:
             page = pages.get(row["target"].removesuffix("-cold"))
             row["sql_per_request"] = page["queries"] if page else None
+    runs, rows = rows, _medians(rows)
+    for row in rows:
         goal = GOALS.get(row["target"])
         row["goal"] = goal
         row["met"] = None if goal is None or row["x_floor"] is None else row["x_floor"] >= goal
@@ -605,6 +624,7 @@ def finish(report, rows, floors, pages, counted_by_database):
     mean = sum(floor_rps) / len(floor_rps)
     report.update(
         targets=rows,
+        runs=runs,
         floors=floors,
         floor_rps=floor_rps,
         floor_mean_rps=round(mean, 1),
@@ -641,6 +661,43 @@ def finish(report, rows, floors, pages, counted_by_database):
             print(f"  {row['target']}: ran out of free slots; later bookings answered 409")
 
 
+def _medians(runs):
+    """One row per target: the run itself, or with several rounds the median of each
+    figure (`x_floor_runs` lists every round's ratio)."""
+    by_target = {}
+    for run_ in runs:
+        by_target.setdefault(run_["target"], []).append(run_)
+    rows = []
+    for group in by_target.values():
+        if len(group) == 1:
+            rows.append(dict(group[0]))
+            continue
+        row = {key: group[0][key] for key in ("target", "label", "cache")}
+        for key in (
+            "rps",
+            "x_floor",
+            "floor_rps",
+            "p50_ms",
+            "p99_ms",
+            "sql_per_request",
+            "transaction_control_per_request",
+            "server_cpu",
+            "db_cpu",
+            "machine_cpu",
+        ):
+            values = [run_[key] for run_ in group if run_.get(key) is not None]
+            row[key] = statistics.median(values) if values else None
+        row["errors"] = sum(run_["errors"] for run_ in group)
+        row["statuses"] = {}
+        for run_ in group:
+            for status, count in run_["statuses"].items():
+                row["statuses"][status] = row["statuses"].get(status, 0) + count
+        row["slots_reused"] = any(run_.get("slots_reused") for run_ in group)
+        row["x_floor_runs"] = [run_["x_floor"] for run_ in group]
+        rows.append(row)
+    return rows
+
+
 def write(report):
     path = RESULTS / "latest.json"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -670,6 +727,8 @@ def print_table(rows, report):
         ("errors", lambda r: f"{r['errors']:,}"),
         ("cpu srv/db/all", _cpu_cell),
     ]
+    if any("x_floor_runs" in row for row in rows):
+        columns.insert(4, ("x floor, each round", _rounds_cell))
     cells = [[cell(row) for _title, cell in columns] for row in rows]
     widths = [
         max(len(title), *(len(line[i]) for line in cells)) for i, (title, _) in enumerate(columns)
@@ -695,6 +754,10 @@ def print_table(rows, report):
         "cpu: cores busy in the gunicorn workers, the database backends and the whole "
         "machine; 'all' well above the other two means something else was running"
     )
+
+
+def _rounds_cell(row):
+    return " ".join(f"{value:.3f}" for value in row.get("x_floor_runs", []))
 
 
 def _cpu_cell(row):
