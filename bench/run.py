@@ -72,7 +72,6 @@ QUICK = {
     "doctors": 40,
     "patients": 400,
     "appointments": 10_000,
-    "accounts": 8,
 }
 
 
@@ -124,7 +123,9 @@ def parse_args(argv=None):
         help="load every target this many times, in turn, and report the medians (1)",
     )
     parser.add_argument("--concurrency", type=int, default=16, help="connections (16)")
-    parser.add_argument("--accounts", type=int, default=16, help="patients signed in (16)")
+    parser.add_argument(
+        "--accounts", type=int, help="patients signed in (16 per round; 8 with --quick)"
+    )
     parser.add_argument("--max-requests", type=int, default=500_000, help="python client cap")
     parser.add_argument("--doctors", type=int, default=200)
     parser.add_argument("--patients", type=int, default=2000)
@@ -143,6 +144,8 @@ def parse_args(argv=None):
                 setattr(args, key, value)
     if args.skip_build and not args.database_url:
         parser.error("--skip-build needs --database-url (the private server is new each run)")
+    if args.accounts is None:
+        args.accounts = (8 if args.quick else 16) * args.rounds
     if args.accounts > args.patients:
         parser.error("--accounts must not exceed --patients")
     return args
@@ -566,30 +569,29 @@ def assign_slots(free, phases, accounts, taken, seed):
     """Share the free slots among the booking phases (in proportion to their seconds) and
     give each slot an account that holds nothing else at that time: every booking asks
     for a distinct free slot and would be accepted if nothing else took it.
-    Returns {slug: (warm-up slots, counted slots)}, each slot (doctor, start, account)."""
+    An account can hold one visit per start time, so the accounts run out of some start
+    times before the slots run out: the phases take slots in turn, so that each gets its
+    share of what can be assigned. Returns {key: (warm-up slots, counted slots)}, each
+    slot (doctor, start, account)."""
     rng = random.Random(seed)
     free = list(free)
     rng.shuffle(free)
-    seconds = sum(w + d for w, d in phases.values()) or 1
-    chunks, position, turn = {}, 0, 0
-    for slug, (warm, counted) in phases.items():
-        parts = []
-        for share in (warm, counted):
-            size = int(len(free) * share / seconds)
-            part = []
-            for doctor_id, start in free[position : position + size]:
-                moment = datetime.fromisoformat(start).astimezone(UTC)
-                for attempt in range(accounts):
-                    account = (turn + attempt) % accounts
-                    if moment not in taken[account]:
-                        taken[account].add(moment)
-                        part.append((doctor_id, start, account))
-                        break
-                turn += 1
-            position += size
-            parts.append(part)
-        chunks[slug] = tuple(parts)
-    return chunks
+    weights = {
+        (key, part): seconds or 0.001
+        for key, shares in phases.items()
+        for part, seconds in enumerate(shares)
+    }
+    parts = {key: [] for key in weights}
+    for turn, (doctor_id, start) in enumerate(free):
+        key = min(parts, key=lambda k: len(parts[k]) / weights[k])
+        moment = datetime.fromisoformat(start).astimezone(UTC)
+        for attempt in range(accounts):
+            account = (turn + attempt) % accounts
+            if moment not in taken[account]:
+                taken[account].add(moment)
+                parts[key].append((doctor_id, start, account))
+                break
+    return {key: (parts[(key, 0)], parts[(key, 1)]) for key in phases}
 
 
 def sign_in_all(port, emails, slot):
@@ -658,7 +660,10 @@ def finish(report, rows, floors, pages, counted_by_database):
                 f"{row.get('failures', {})}"
             )
         if row.get("slots_reused"):
-            print(f"  {row['target']}: ran out of free slots; later bookings answered 409")
+            print(
+                f"  {row['target']}: ran out of free slots, later bookings answered 409 "
+                "(more --accounts?)"
+            )
 
 
 def _medians(runs):
