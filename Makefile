@@ -51,7 +51,10 @@ format: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
-# Load benchmark on PostgreSQL: drops and rebuilds portal_bench (see bench/README.md).
-.PHONY: bench
+# Load benchmark on a private PostgreSQL server it starts and removes (bench/README.md).
+.PHONY: bench bench-quick
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

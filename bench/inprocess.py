@@ -1,15 +1,14 @@
-"""What the benchmark asks the portal in-process: ids to visit, free slots to book, and
-how many SQL statements each page runs (counted on the engine, not guessed)."""
+"""How many SQL statements each page runs, counted in-process on the engine (one request
+each, through a test client): kept in every report, and the only count when the
+database has no pg_stat_statements."""
 
-import random
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from dataset import DEMO_PASSWORD
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, text
 
 HTMX = {"HX-Request": "true"}
-STRIP_DAYS = 14
 
 
 def portal_app(database_url, **extra):
@@ -26,70 +25,25 @@ def portal_app(database_url, **extra):
     )
 
 
-def doctor_ids(app):
-    from portal.directory.models import Doctor
-    from portal.extensions import db
-
-    with app.app_context():
-        return db.session.scalars(select(Doctor.id).order_by(Doctor.id)).all()
-
-
-def coming_days(today=None):
-    """The next STRIP_DAYS calendar days, as in the slot picker's strip."""
-    today = today or date.today()
-    return [(today + timedelta(days=offset)).isoformat() for offset in range(STRIP_DAYS)]
-
-
-def free_slots(app, ids, *, per_doctor=40, seed=7):
-    """(doctor id, start) pairs that are bookable now, a random sample per doctor."""
-    from zoneinfo import ZoneInfo
-
-    from portal.booking import services
-    from portal.db import utcnow
-    from portal.extensions import db
-
-    rng = random.Random(seed)
-    pairs = []
-    with app.app_context():
-        now = utcnow()
-        for doctor_id in ids:
-            doctor = services.bookable_doctor(doctor_id)
-            today = now.astimezone(ZoneInfo(doctor.clinic.timezone)).date()
-            slots = services.slots_for(
-                doctor=doctor,
-                first_day=today,
-                last_day=today + timedelta(days=STRIP_DAYS - 1),
-                now=now,
-            )
-            chosen = rng.sample(slots, min(per_doctor, len(slots)))
-            pairs.extend((doctor_id, slot.start.isoformat()) for slot in chosen)
-        db.session.remove()
-    return pairs
-
-
-def busiest_patient_email(app):
+def busiest_patient_email(database_url):
     """The patient with the most appointments: the fullest lists to render."""
-    from portal.auth.models import User
-    from portal.booking.models import Appointment
-    from portal.directory.models import Patient
-    from portal.extensions import db
-
-    with app.app_context():
-        patient_id = db.session.scalar(
-            select(Appointment.patient_id)
-            .group_by(Appointment.patient_id)
-            .order_by(func.count().desc(), Appointment.patient_id)
-            .limit(1)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        email = connection.scalar(
+            text(
+                "SELECT u.email FROM users u JOIN patients p ON p.user_id = u.id "
+                "JOIN appointments a ON a.patient_id = p.id "
+                "GROUP BY u.email ORDER BY count(*) DESC, u.email LIMIT 1"
+            )
         )
-        return db.session.scalar(
-            select(User.email)
-            .join(Patient, Patient.user_id == User.id)
-            .where(Patient.id == patient_id)
-        )
+    engine.dispose()
+    return email
 
 
-def count_queries(database_url, *, doctor_id, day, start, patient_email):
-    """Run each page once through a test client, counting the SQL statements it sends."""
+def count_queries(database_url, *, doctor_id, day, start, api_start, patient_email):
+    """Run each page once through a test client, counting the SQL statements it sends.
+    `start` is booked through the HTML form and `api_start` (of the same doctor) through
+    the API, so both must be free."""
     from portal.extensions import db
 
     app = portal_app(database_url, WTF_CSRF_ENABLED=False)
@@ -117,22 +71,40 @@ def count_queries(database_url, *, doctor_id, day, start, patient_email):
             "statements": list(statements),
         }
 
-    booking = f"/doctors/{doctor_id}/book"
-    measure("slots partial", f"/doctors/{doctor_id}/slots?day={day}", headers=HTMX)
-    measure("doctor page", f"/doctors/{doctor_id}")
+    week_end = (date.fromisoformat(day) + timedelta(days=6)).isoformat()
+    slots = f"/api/v1/doctors/{doctor_id}/slots"
+    measure("api-doctors", "/api/v1/doctors?page=1&per_page=20")
+    measure("api-slots-day", f"{slots}?{urlencode({'from': day, 'to': day})}")
+    measure("api-slots-week", f"{slots}?{urlencode({'from': day, 'to': week_end})}")
+    measure("html-find", "/find")
+    measure("html-partial", f"/doctors/{doctor_id}/slots?day={day}", headers=HTMX)
+    measure("html-doctor", f"/doctors/{doctor_id}")
+    token = client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": patient_email, "password": DEMO_PASSWORD},
+    )
+    if token.status_code != 200:
+        raise RuntimeError(f"no API token for {patient_email}: {token.status_code}")
+    measure(
+        "api-book",
+        "/api/v1/appointments",
+        method="POST",
+        json={"doctor_id": doctor_id, "start": api_start, "reason": "Query count"},
+        headers={"Authorization": f"Bearer {token.get_json()['access_token']}"},
+    )
     signed_in = client.post("/login", data={"email": patient_email, "password": DEMO_PASSWORD})
     if signed_in.status_code != 303:
         raise RuntimeError(f"could not sign in {patient_email}: {signed_in.status_code}")
-    measure("booking confirm panel", f"{booking}?{urlencode({'start': start})}", headers=HTMX)
+    booking = f"/doctors/{doctor_id}/book"
+    measure("html-confirm", f"{booking}?{urlencode({'start': start})}", headers=HTMX)
     measure(
-        "booking POST",
+        "html-book",
         booking,
         method="POST",
         data={"start": start, "reason": "Query count"},
         headers=HTMX,
     )
-    measure("my appointments", "/appointments")
-    measure("my past appointments", "/appointments?past=1")
-    measure("patient home", "/patient")
+    measure("html-my-appointments", "/appointments")
+    measure("html-patient-home", "/patient")
     engine.dispose()
     return pages

@@ -7,16 +7,20 @@ seconds (counted). Each thread stops at the deadline or after its share of
 `max_requests`, whichever comes first; the parent kills the process if it overruns, so a
 run always ends by itself.
 
-Connections are keep-alive (HTTP/1.1), but gunicorn's default sync worker answers every
-request with `Connection: close`; http.client then reconnects for the next request. The
-`connects` figure in the result shows how many TCP connections were opened.
+Every request says `Connection: close`: one request per connection, as with wrk
+(wrkload.py), for the floor and the portal alike. The `connects` figure in the result
+shows how many TCP connections were opened.
 
-A request kind is one of:
+A request kind is one of (the same as bench/load.lua's):
 - "get": GET a random path of `paths`, with `headers`;
-- "book": POST /doctors/<id>/book as one of the signed-in `sessions` (one per thread,
-  round robin), for a random (doctor id, start) of `slots`, with HX-Request.
+- "api-book": POST /api/v1/appointments with the account's bearer token;
+- "html-book": POST /doctors/<id>/book with the account's session cookie and CSRF token.
+  Booking kinds take `slots` ((doctor id, start, account index) each) in turn, thread n
+  of N taking slots n, n+N, ..., so every booking asks for a distinct free slot; the
+  warm-up takes `warmup_slots`.
 """
 
+import json
 import multiprocessing
 import queue
 import random
@@ -33,18 +37,21 @@ REQUEST_TIMEOUT = 10.0
 def measure(spec, on_start=None, on_end=None):
     """Run one load phase in a separate process and return its summary. `on_start` and
     `on_end` are called in this process as the counted part begins and ends (after the
-    warm-up), e.g. to read CPU counters over exactly that span."""
+    warm-up), e.g. to read CPU counters over exactly that span. The counted part waits
+    for `on_start` to return."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    started, ended = context.Event(), context.Event()
-    process = context.Process(target=_child, args=(spec, results, started, ended), daemon=True)
+    warmed, go, ended = context.Event(), context.Event(), context.Event()
+    process = context.Process(target=_child, args=(spec, results, warmed, go, ended), daemon=True)
     process.start()
-    budget = spec["warmup"] + spec["duration"] + REQUEST_TIMEOUT + 30
+    budget = spec["warmup"] + spec["duration"] + REQUEST_TIMEOUT + 90
     deadline = time.monotonic() + budget
     try:
-        for event, callback in ((started, on_start), (ended, on_end)):
-            if event.wait(timeout=max(0.0, deadline - time.monotonic())) and callback:
-                callback()
+        if warmed.wait(timeout=max(0.0, deadline - time.monotonic())) and on_start:
+            on_start()
+        go.set()
+        if ended.wait(timeout=max(0.0, deadline - time.monotonic())) and on_end:
+            on_end()
         summary = results.get(timeout=max(1.0, deadline - time.monotonic()))
     except queue.Empty:
         raise RuntimeError(f"the load process gave no result within {budget:.0f} s") from None
@@ -58,17 +65,20 @@ def measure(spec, on_start=None, on_end=None):
     return summary
 
 
-def _child(spec, results, started, ended):
+def _child(spec, results, warmed, go, ended):
     try:
         if spec["warmup"] > 0:
-            _phase(spec, spec["warmup"], seed=spec["seed"] + 1)
-        results.put(_phase(spec, spec["duration"], seed=spec["seed"], events=(started, ended)))
+            warm = dict(spec, slots=spec.get("warmup_slots", []))
+            _phase(warm, spec["warmup"], seed=spec["seed"] + 1)
+        warmed.set()
+        go.wait(timeout=60)
+        results.put(_phase(spec, spec["duration"], seed=spec["seed"], events=(None, ended)))
     except BaseException:  # report anything to the parent rather than hang it
         import traceback
 
         results.put({"crash": traceback.format_exc()})
     finally:
-        started.set()
+        warmed.set()
         ended.set()
 
 
@@ -93,8 +103,6 @@ def _phase(spec, duration, seed, events=None):
     shared["deadline"] = time.perf_counter() + duration
     started = time.perf_counter()
     barrier.wait()
-    if events:
-        events[0].set()
     for thread in threads:
         thread.join(timeout=duration + REQUEST_TIMEOUT + 5)
     elapsed = time.perf_counter() - started
@@ -138,25 +146,39 @@ def _client(spec, index, rng, barrier, shared, per_thread, *, stats):
 
 
 def _request_maker(spec, index, rng):
+    base = {**spec.get("headers", {}), "Connection": "close"}
     if spec["kind"] == "get":
-        paths, headers = spec["paths"], spec.get("headers", {})
+        paths = spec["paths"]
 
         def get():
-            return "GET", rng.choice(paths), None, headers
+            return "GET", rng.choice(paths), None, base
 
         return get
 
-    session = spec["sessions"][index % len(spec["sessions"])]
-    headers = {
-        "Cookie": session["cookie"],
-        "Content-Type": "application/x-www-form-urlencoded",
-        "HX-Request": "true",
-    }
-    slots = spec["slots"]
+    slots, accounts = spec["slots"], spec["accounts"]
+    step = spec["concurrency"]
+    position = [index]
 
     def book():
-        doctor_id, start = rng.choice(slots)
-        body = urlencode({"start": start, "reason": "Benchmark", "csrf_token": session["csrf"]})
+        if position[0] >= len(slots):
+            position[0] = index  # this thread's share is used up: start it again
+        doctor_id, start, account = slots[position[0]]
+        position[0] += step
+        credential, csrf = accounts[account]
+        if spec["kind"] == "api-book":
+            headers = {
+                **base,
+                "Authorization": f"Bearer {credential}",
+                "Content-Type": "application/json",
+            }
+            body = json.dumps({"doctor_id": doctor_id, "start": start, "reason": "Benchmark"})
+            return "POST", "/api/v1/appointments", body, headers
+        headers = {
+            **base,
+            "Cookie": credential,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        body = urlencode({"start": start, "reason": "Benchmark", "csrf_token": csrf})
         return "POST", f"/doctors/{doctor_id}/book", body, headers
 
     return book
