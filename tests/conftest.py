@@ -49,6 +49,10 @@ def config_for(database_url, **extra):
         "WTF_CSRF_ENABLED": False,
         "BCRYPT_ROUNDS": 4,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Messages wait in the outbox; a test delivers them (tests/messages).
+        "MAIL_BACKEND": "locmem",
+        "CELERY_BROKER_URL": None,
+        "MESSAGES_COURIER": False,
         **extra,
     }
 
