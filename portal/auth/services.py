@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
+from portal.auth import messages
 from portal.auth.errors import InvalidToken
 from portal.auth.models import ActivationToken, IdempotencyKey, RefreshToken, Role, User
 from portal.auth.passwords import check_password, hash_password, password_problems
@@ -156,18 +157,20 @@ def _digest(token):
 
 
 def create_activation_token(*, user, actor, now):
-    """A one-time token for the user to set a password, valid for 7 days; returns the
-    token itself, which is stored only as a digest."""
+    """A one-time token for the user to set a password, valid for 7 days, emailed to
+    them; returns the token itself, which is stored only as a digest."""
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        ActivationToken(
-            user_id=user.id,
-            token_hash=_digest(token),
-            expires_at=now + ACTIVATION_VALID_FOR,
-            created_by_id=actor.id if actor else None,
-        )
+    activation = ActivationToken(
+        user_id=user.id,
+        token_hash=_digest(token),
+        expires_at=now + ACTIVATION_VALID_FOR,
+        created_by_id=actor.id if actor else None,
     )
+    db.session.add(activation)
     db.session.flush()
+    messages.tell_activation(
+        user=user, token=token, token_id=activation.id, expires_at=activation.expires_at, now=now
+    )
     return token
 
 

@@ -85,6 +85,9 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The iCalendar SEQUENCE of the visit: raised on every move and on cancellation, so
+    # the patient's calendar replaces its copy of the event (same UID).
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
+from portal.booking import messages
 from portal.booking.availability import available_slots
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
@@ -419,6 +420,7 @@ def book(*, actor, patient, doctor_id, start, reason, now):
         entity_id=appointment.id,
         changes={"doctor_id": doctor.id, "start": slot.start.isoformat()},
     )
+    messages.tell_booked(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -431,6 +433,7 @@ _ROW_STATE = (
     "cancelled_at",
     "cancelled_by_id",
     "cancel_reason",
+    "calendar_sequence",
 )
 
 
@@ -462,6 +465,7 @@ def cancel(*, actor, appointment, reason, now):
     appointment.cancelled_at = now
     appointment.cancelled_by_id = actor.id
     appointment.cancel_reason = _clean_reason(reason)
+    appointment.calendar_sequence += 1
     record_event(
         actor=actor,
         action="appointment.cancelled",
@@ -470,6 +474,7 @@ def cancel(*, actor, appointment, reason, now):
         changes={"reason": appointment.cancel_reason},
     )
     db.session.flush()
+    messages.tell_cancelled(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -499,6 +504,8 @@ def reschedule(*, actor, appointment, start, now):
         entity_id=appointment.id,
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
+    appointment.calendar_sequence += 1
+    messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
 
 
@@ -536,6 +543,51 @@ def mark_completed(*, actor, appointment, notes, now):
 def mark_no_show(*, actor, appointment, notes, now):
     """The doctor (or an admin) records that the patient did not come."""
     return _close_visit(actor, appointment, Status.NO_SHOW, notes, now)
+
+
+def deactivate_doctor(*, actor, doctor, reason, now):
+    """Take a doctor out of the directory and the slots; their future appointments are
+    cancelled with the reason, and each patient is told (admin). Returns how many."""
+    require_role(actor, Role.ADMIN)
+    reason = _clean_reason(reason) or str(_l("The doctor is no longer available."))
+    # The doctor's row lock first, as booking takes it: a booking in progress commits
+    # before the future visits are read, and one that follows sees the doctor gone.
+    db.session.execute(
+        select(Doctor)
+        .where(Doctor.id == doctor.id)
+        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
+        .with_for_update(of=Doctor)
+        .execution_options(populate_existing=True)
+    )
+    doctor.is_active = False
+    doctor.user.is_active = False
+    doctor.user.session_version += 1
+    future = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.doctor_id == doctor.id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at > now,
+        )
+        .options(joinedload(Appointment.patient).joinedload(Patient.user))
+    ).all()
+    for appointment in future:
+        appointment.status = Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancelled_by_id = actor.id
+        appointment.cancel_reason = reason
+        appointment.calendar_sequence += 1
+    record_event(
+        actor=actor,
+        action="doctor.deactivated",
+        entity_type="doctor",
+        entity_id=doctor.id,
+        changes={"reason": reason, "cancelled_appointments": len(future)},
+    )
+    db.session.flush()
+    for appointment in future:
+        messages.tell_cancelled(appointment, actor=actor, now=now)
+    return len(future)
 
 
 def read_booking_settings(*, actor):

@@ -4,8 +4,9 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMultiAlternatives
 from sqlalchemy import select, update
@@ -240,3 +241,23 @@ def resend(*, actor, message, now):
     db.session.flush()
     db.session.info.setdefault(PENDING, []).append(message.id)
     return message
+
+
+def link_to(endpoint, **values):
+    """An absolute link into the portal for a message: from the visitor's request when
+    there is one, else from PORTAL_URL (messages written by a periodic job)."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def language_of(locale):
+    """The language a message to someone with this preferred locale is written in."""
+    languages = current_app.config["LANGUAGES"]
+    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def sender_address():
+    """The bare address messages come from (for calendar files' organizer)."""
+    return parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")[1] or None

@@ -9,6 +9,7 @@ from portal.audit.models import AuditEvent
 from portal.auth import services as auth
 from portal.auth.errors import InvalidToken
 from portal.auth.models import Role, User
+from portal.booking import services as booking_services
 from portal.booking.models import Appointment, Status
 from portal.directory import services
 from portal.directory.models import Department, Doctor
@@ -194,7 +195,9 @@ def test_deactivating_a_doctor_cancels_their_future_visits_with_the_reason(
     )
     db.session.add_all([past, future])
     db.session.commit()
-    cancelled = services.deactivate_doctor(actor=admin, doctor=doctor, reason="Retired", now=NOW)
+    cancelled = booking_services.deactivate_doctor(
+        actor=admin, doctor=doctor, reason="Retired", now=NOW
+    )
     db.session.commit()
     assert cancelled == 1
     assert (future.status, future.cancel_reason) == (Status.CANCELLED, "Retired")
@@ -305,7 +308,7 @@ def test_an_admin_creates_a_patient_with_a_login(db, admin):
 
 def test_a_deactivated_account_cannot_be_activated(db, admin, make_clinic, make_department):
     doctor, token = onboard(admin, make_clinic(), [make_department()])
-    services.deactivate_doctor(actor=admin, doctor=doctor, reason="Left", now=NOW)
+    booking_services.deactivate_doctor(actor=admin, doctor=doctor, reason="Left", now=NOW)
     db.session.commit()
     with pytest.raises(InvalidToken):
         auth.activate_account(token=token, password="saffron-meadow-12", now=NOW)

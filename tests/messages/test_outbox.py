@@ -10,7 +10,7 @@ from portal.db import utcnow
 from portal.messages import delivery, services
 from portal.messages.models import Message, MessageStatus
 from portal.messages.services import Attachment
-from tests.messages.conftest import SmtpServer
+from tests.conftest import SmtpServer
 
 
 def queue_one(event="test:1", to="ana@example.org", **overrides):

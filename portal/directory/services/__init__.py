@@ -24,7 +24,6 @@ from portal.directory.services.departments import (
 from portal.directory.services.doctors import (
     PROFILE_FIELDS,
     SELF_FIELDS,
-    deactivate_doctor,
     get_doctor,
     list_doctors,
     onboard_doctor,
@@ -59,7 +58,6 @@ __all__ = [
     "create_patient",
     "deactivate_clinic",
     "deactivate_department",
-    "deactivate_doctor",
     "doctors_of",
     "get_clinic",
     "get_department",
