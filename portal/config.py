@@ -33,6 +33,12 @@ def from_environment(instance_path):
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # Against accounts made by the dozen and mailboxes flooded with links.
+        "REGISTER_LIMIT_PER_ADDRESS": env.get("REGISTER_LIMIT_PER_ADDRESS", "10 per hour"),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": env.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "5 per 15 minutes"
+        ),
+        "VERIFY_RESEND_LIMIT": env.get("VERIFY_RESEND_LIMIT", "3 per hour"),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "API_ACCESS_TOKEN_MINUTES": int(env.get("API_ACCESS_TOKEN_MINUTES", "15")),
         # Free-slot computations each worker keeps: a doctor's two-week strip each, about

@@ -231,6 +231,15 @@ class BookingSettingsForm(FlaskForm):
         ),
         render_kw={"inputmode": "numeric", "min": 0, "max": 720},
     )
+    max_upcoming_per_patient = IntegerField(
+        _l("Upcoming visits per patient"),
+        validators=[InputRequired(REQUIRED)],
+        description=_l(
+            "The most confirmed future visits a patient may book for themself, from 1 to 50. "
+            "Admins booking for a patient are not limited."
+        ),
+        render_kw={"inputmode": "numeric", "min": 1, "max": 50},
+    )
 
 
 class ActionForm(FlaskForm):

@@ -40,7 +40,10 @@ def health():
     "/settings",
     "GET",
     summary="The booking rules",
-    description="Minimum notice, booking horizon and cancellation cutoff (admin).",
+    description=(
+        "Minimum notice, booking horizon, cancellation cutoff and the most upcoming visits "
+        "a patient may hold (admin)."
+    ),
     tag="Settings",
     response=schemas.SettingsOut,
     errors=(403,),
@@ -65,6 +68,7 @@ def update_settings(caller, body):
         "min_notice_minutes": current.min_notice_minutes,
         "horizon_days": current.horizon_days,
         "cancel_cutoff_hours": current.cancel_cutoff_hours,
+        "max_upcoming_per_patient": current.max_upcoming_per_patient,
         **body.model_dump(exclude_unset=True),
     }
     settings = booking.update_booking_settings(actor=caller, **values)

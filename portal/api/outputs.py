@@ -22,6 +22,7 @@ def user_out(user):
         full_name=user.full_name,
         role=user.role,
         locale=user.locale,
+        email_verified=user.email_verified,
         **extra,
     )
 
@@ -199,4 +200,5 @@ def settings_out(settings):
         min_notice_minutes=settings.min_notice_minutes,
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
+        max_upcoming_per_patient=settings.max_upcoming_per_patient,
     )

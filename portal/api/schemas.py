@@ -275,12 +275,28 @@ class ActivateIn(Input):
     password: Required(256)
 
 
+class PasswordResetIn(Input):
+    email: Required(254)
+
+
+class PasswordResetConfirmIn(Input):
+    token: Required(200)
+    password: Required(256)
+
+
+class VerifyEmailIn(Input):
+    token: Required(200)
+
+
 class UserOut(Output):
     id: int
     email: str
     full_name: str
     role: Role
     locale: str | None
+    email_verified: bool = Field(
+        description="False for a self-registered patient until they open the emailed link."
+    )
     doctor_id: int | None = Field(None, description="Present for doctors.")
     patient_id: int | None = Field(None, description="Present for patients.")
 
@@ -643,12 +659,17 @@ class SettingsOut(Output):
     min_notice_minutes: int
     horizon_days: int
     cancel_cutoff_hours: int
+    max_upcoming_per_patient: int = Field(
+        description="Confirmed future visits a patient may hold (admins booking for a "
+        "patient are not limited)."
+    )
 
 
 class SettingsUpdate(Input):
     min_notice_minutes: Bounded(0, 43200) = None
     horizon_days: Bounded(1, 730) = None
     cancel_cutoff_hours: Bounded(0, 720) = None
+    max_upcoming_per_patient: Bounded(1, 50) = None
 
 
 class HealthOut(Output):

@@ -23,9 +23,12 @@ from portal.auth.errors import InvalidToken
 from portal.auth.forms import (
     ActivateForm,
     ChangePasswordForm,
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     LogoutForm,
+    ResendVerificationForm,
+    VerifyEmailForm,
 )
 from portal.db import utcnow
 from portal.extensions import limiter
@@ -179,6 +182,112 @@ def _activation_page(status, **context):
     response = make_response(render_template("auth/activate.html", **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"],
+    key_func=get_remote_address,
+    methods=["POST"],
+    scope="password-reset-address",
+)
+def forgot_password():
+    """Someone who forgot their password asks for a link; the answer is the same whether
+    or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(email=form.email.data, now=utcnow())
+        return render_template("auth/forgot_password.html", sent_to=form.email.data)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Set a new password with the link from the email: once, within the hour."""
+    now = utcnow()
+    try:
+        record = services.find_account_token(
+            token, purpose=services.PASSWORD_RESET, now=now, lock=False
+        )
+    except InvalidToken:
+        return _reset_page(status=400)
+    email = services.email_of(record.user_id)
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            with errors_on(form):
+                user = services.reset_password(token=token, password=form.password.data, now=now)
+                lang = session.get("lang")
+                session.clear()
+                if lang and not user.locale:
+                    user.locale = lang
+                login_user(user)
+                flash(_("Your new password is set. Every other device is signed out."), "success")
+                return redirect(home_url(user), 303)
+        except InvalidToken:
+            return _reset_page(status=400)
+    status = 422 if request.method == "POST" else 200
+    return _reset_page(form=form, email=email, token=token, status=status)
+
+
+def _reset_page(status, **context):
+    # The address holds a one-time secret: keep the page out of every cache.
+    response = make_response(render_template("auth/reset_password.html", **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+def verify_email(token):
+    """A patient who registered confirms their address with the link emailed to them. The
+    link shows a button, so a mail scanner that opens links verifies nothing."""
+    now = utcnow()
+    form = VerifyEmailForm()
+    try:
+        services.find_account_token(token, purpose=services.VERIFY_EMAIL, now=now, lock=False)
+        if form.validate_on_submit():
+            user = services.verify_email(token=token, now=now)
+            flash(_("Your email address is confirmed. You can book visits."), "success")
+            if current_user.is_authenticated and current_user.id == user.id:
+                return redirect(home_url(user), 303)
+            return redirect(url_for("auth.login"), 303)
+    except InvalidToken:
+        return _verify_page(status=400)
+    return _verify_page(status=200, form=form, token=token)
+
+
+def _verify_page(status, **context):
+    response = make_response(render_template("auth/verify_email.html", **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _resend_key():
+    return "verify-resend:" + (str(current_user.id) if current_user.is_authenticated else "")
+
+
+@bp.post("/verify-email/resend")
+@login_required
+@limiter.limit(
+    lambda: current_app.config["VERIFY_RESEND_LIMIT"], key_func=_resend_key, scope="verify-resend"
+)
+def resend_verification():
+    """Email the signed-in patient a new verification link."""
+    form = ResendVerificationForm()
+    if form.validate_on_submit():
+        services.send_email_verification(user=current_user, now=utcnow())
+        flash(
+            _(
+                "We sent a new link to %(email)s. Open it to confirm your address.",
+                email=current_user.email,
+            ),
+            "info",
+        )
+    target = safe_next(form.next.data) or home_url(current_user)
+    if is_htmx():
+        return hx_redirect(target)
+    return redirect(target, 303)
 
 
 @bp.post("/language")

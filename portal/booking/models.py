@@ -31,7 +31,12 @@ class Status(enum.StrEnum):
 
 
 DEFAULT_SETTINGS = MappingProxyType(
-    {"min_notice_minutes": 120, "horizon_days": 90, "cancel_cutoff_hours": 24}
+    {
+        "min_notice_minutes": 120,
+        "horizon_days": 90,
+        "cancel_cutoff_hours": 24,
+        "max_upcoming_per_patient": 5,
+    }
 )
 
 # Every status but cancelled holds its seat.
@@ -110,12 +115,16 @@ class BookingSettings(db.Model):
         CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
         CheckConstraint("horizon_days BETWEEN 1 AND 730", name="horizon_range"),
         CheckConstraint("cancel_cutoff_hours >= 0", name="cutoff_not_negative"),
+        CheckConstraint("max_upcoming_per_patient BETWEEN 1 AND 50", name="upcoming_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
     horizon_days: Mapped[int] = mapped_column(Integer, default=90)
     cancel_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # How many confirmed future visits a patient may hold at once (admins booking for a
+    # patient are not limited).
+    max_upcoming_per_patient: Mapped[int] = mapped_column(Integer, default=5)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 

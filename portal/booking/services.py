@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -14,12 +14,20 @@ from portal.auth.models import Role, User
 from portal.auth.services import require_role
 from portal.booking import messages
 from portal.booking.availability import available_slots
-from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
+from portal.booking.errors import (
+    BookingLimitReached,
+    EmailNotVerified,
+    NotChangeable,
+    OverlappingVisit,
+    SlotUnavailable,
+    TooLateToCancel,
+)
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Clinic, Doctor, Patient
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
+from portal.i18n import format_local
 from portal.pagination import paginate
 from portal.scheduling.slots import day_bounds, day_of, slot_at
 
@@ -36,8 +44,16 @@ def get_booking_settings():
     return db.session.get(BookingSettings, 1) or BookingSettings(id=1, **DEFAULT_SETTINGS)
 
 
-def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours):
-    """Change the booking rules; every change is an audit event."""
+def update_booking_settings(
+    *,
+    actor,
+    min_notice_minutes,
+    horizon_days,
+    cancel_cutoff_hours,
+    max_upcoming_per_patient=None,
+):
+    """Change the booking rules; every change is an audit event. A rule given as None
+    stays as it is."""
     require_role(actor, Role.ADMIN)
     errors = {}
     if not 0 <= min_notice_minutes <= 60 * 24 * 30:
@@ -46,6 +62,8 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         errors["horizon_days"] = [_l("Enter a number of days from 1 to 730.")]
     if not 0 <= cancel_cutoff_hours <= 24 * 30:
         errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
+    if max_upcoming_per_patient is not None and not 1 <= max_upcoming_per_patient <= 50:
+        errors["max_upcoming_per_patient"] = [_l("Enter a number of visits from 1 to 50.")]
     if errors:
         raise ValidationFailed(errors=errors)
     settings = get_booking_settings()
@@ -55,6 +73,8 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         "horizon_days": horizon_days,
         "cancel_cutoff_hours": cancel_cutoff_hours,
     }
+    if max_upcoming_per_patient is not None:
+        new["max_upcoming_per_patient"] = max_upcoming_per_patient
     changes = {
         name: [getattr(settings, name), value]
         for name, value in new.items()
@@ -392,19 +412,77 @@ def _clean_reason(reason):
     return reason
 
 
+def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
+    """The rules against one account hoarding visits, checked under the patient's row
+    lock so two bookings of one patient (even with two doctors) take turns: no two
+    visits that overlap in time (OverlappingVisit, naming the other one), and, for a
+    patient booking for themself, at most `max_upcoming_per_patient` confirmed future
+    visits (BookingLimitReached). `moving` is the appointment being rescheduled."""
+    db.session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
+    statement = (
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient.id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at < slot.end,
+            Appointment.ends_at > slot.start,
+        )
+        .options(joinedload(Appointment.doctor).joinedload(Doctor.user))
+        .options(joinedload(Appointment.clinic))
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+    if moving is not None:
+        statement = statement.where(Appointment.id != moving.id)
+    other = db.session.scalar(statement)
+    if other is not None:
+        raise OverlappingVisit(
+            _l(
+                "You already have a visit at that time: %(doctor)s, %(when)s.",
+                doctor=f"{other.doctor.title} {other.doctor.user.full_name}".strip(),
+                when=format_local(other.starts_at, other.clinic.timezone, "full"),
+            )
+        )
+    if moving is not None or actor.role != Role.PATIENT:
+        return
+    upcoming = db.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
+            Appointment.patient_id == patient.id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at > now,
+        )
+    )
+    limit = settings.max_upcoming_per_patient or DEFAULT_SETTINGS["max_upcoming_per_patient"]
+    if upcoming >= limit:
+        raise BookingLimitReached(
+            _l(
+                "You already have %(count)d upcoming visits, the most one patient may hold. "
+                "Cancel one you no longer need, or ask the clinic.",
+                count=upcoming,
+            )
+        )
+
+
 def book(*, actor, patient, doctor_id, start, reason, now):
     """Book the slot starting at `start` for the patient: a patient for themself, or an
     admin for anyone. NotFound when the doctor is not in the directory; SlotUnavailable
-    when the slot is not bookable (taken, full, too soon...). The appointment comes with
-    its doctor, clinic and patient loaded, for the answer to show."""
+    when the slot is not bookable (taken, full, too soon...); EmailNotVerified for a
+    patient who has not confirmed their address; OverlappingVisit and
+    BookingLimitReached (patients only) against hoarding. The appointment comes with its
+    doctor, clinic and patient loaded, for the answer to show."""
     require_role(actor, Role.PATIENT, Role.ADMIN)
     if actor.role == Role.PATIENT and patient.user_id != actor.id:
         raise NotFound()
+    if actor.role == Role.PATIENT and not actor.email_verified:
+        raise EmailNotVerified()
     reason = _clean_reason(reason)
     doctor, settings = _lock_doctor(doctor_id)
     if not _is_bookable(doctor):
         raise NotFound()
     slot, taken = _slot_at(doctor, settings, start, now)
+    _check_patient_limits(actor, patient, slot, settings, now)
     appointment = Appointment(
         patient=patient,
         doctor=doctor,
@@ -491,6 +569,7 @@ def reschedule(*, actor, appointment, start, now):
         raise SlotUnavailable()
     old_start = appointment.starts_at
     slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
+    _check_patient_limits(actor, appointment.patient, slot, settings, now, moving=appointment)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
     try:
         _take_a_seat(appointment, doctor, slot, taken)

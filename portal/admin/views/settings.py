@@ -28,6 +28,7 @@ def settings():
                 min_notice_minutes=form.min_notice_minutes.data,
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+                max_upcoming_per_patient=form.max_upcoming_per_patient.data,
             )
             flash(_("Booking settings saved."), "success")
             return hx_redirect(url_for(".settings"))
