@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from portal.api.security import issue_access_token
 from portal.booking import services
@@ -183,6 +183,15 @@ def test_the_query_count_does_not_grow_with_the_data(
     assert small.status_code == 200, small.text
 
     grow(db, world, make_doctor, make_patient, make_clinic, make_department)
+    if page == "booking POST":
+        # A patient books at most max_upcoming_per_patient visits of their own: the grown
+        # ones stay (holding their seats, counted by the check) but are not confirmed.
+        db.session.execute(
+            update(Appointment)
+            .where(Appointment.patient_id == world.patient.id, Appointment.starts_at > utcnow())
+            .values(status=Status.COMPLETED)
+        )
+        db.session.commit()
     method, path, options = page_request(page, world, 1)
     big, big_statements = count_statements(db, client, method, path, options)
     assert big.status_code == 200, big.text

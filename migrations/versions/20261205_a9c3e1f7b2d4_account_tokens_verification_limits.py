@@ -45,10 +45,12 @@ def upgrade():
     with op.batch_alter_table('account_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_tokens_user_id'), ['user_id'], unique=False)
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('email_verified', sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    # Not a batch: SQLite would copy the users table, which other tables refer to.
+    # Every existing account counts as verified.
+    op.add_column(
+        'users',
+        sa.Column('email_verified', sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
 
     with op.batch_alter_table('booking_settings', schema=None) as batch_op:
         batch_op.add_column(
@@ -63,8 +65,8 @@ def downgrade():
     with op.batch_alter_table('booking_settings', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_booking_settings_upcoming_range'), type_='check')
         batch_op.drop_column('max_upcoming_per_patient')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('email_verified')
+    # Not a batch: SQLite would copy the users table, which other tables refer to.
+    op.drop_column('users', 'email_verified')
     with op.batch_alter_table('account_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_tokens_user_id'))
     op.drop_table('account_tokens')

@@ -418,24 +418,31 @@ def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
     visits that overlap in time (OverlappingVisit, naming the other one), and, for a
     patient booking for themself, at most `max_upcoming_per_patient` confirmed future
     visits (BookingLimitReached). `moving` is the appointment being rescheduled."""
-    db.session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
-    statement = (
-        select(Appointment)
-        .where(
-            Appointment.patient_id == patient.id,
-            Appointment.status == Status.CONFIRMED,
-            Appointment.starts_at < slot.end,
-            Appointment.ends_at > slot.start,
-        )
-        .options(joinedload(Appointment.doctor).joinedload(Doctor.user))
-        .options(joinedload(Appointment.clinic))
-        .order_by(Appointment.starts_at)
-        .limit(1)
+    mine = (Appointment.patient_id == Patient.id) & (Appointment.status == Status.CONFIRMED)
+    overlapping = select(Appointment.id).where(
+        mine, Appointment.starts_at < slot.end, Appointment.ends_at > slot.start
     )
     if moving is not None:
-        statement = statement.where(Appointment.id != moving.id)
-    other = db.session.scalar(statement)
-    if other is not None:
+        overlapping = overlapping.where(Appointment.id != moving.id)
+    upcoming = (
+        select(func.count()).select_from(Appointment).where(mine, Appointment.starts_at > now)
+    )
+    # One statement: the lock, the overlap and the count (booking is the busiest write).
+    other_id, count = db.session.execute(
+        select(
+            overlapping.order_by(Appointment.starts_at).limit(1).scalar_subquery(),
+            upcoming.scalar_subquery(),
+        )
+        .where(Patient.id == patient.id)
+        .with_for_update(of=Patient)
+    ).one()
+    if other_id is not None:
+        other = db.session.scalar(
+            select(Appointment)
+            .where(Appointment.id == other_id)
+            .options(joinedload(Appointment.doctor).joinedload(Doctor.user))
+            .options(joinedload(Appointment.clinic))
+        )
         raise OverlappingVisit(
             _l(
                 "You already have a visit at that time: %(doctor)s, %(when)s.",
@@ -445,22 +452,13 @@ def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
         )
     if moving is not None or actor.role != Role.PATIENT:
         return
-    upcoming = db.session.scalar(
-        select(func.count())
-        .select_from(Appointment)
-        .where(
-            Appointment.patient_id == patient.id,
-            Appointment.status == Status.CONFIRMED,
-            Appointment.starts_at > now,
-        )
-    )
     limit = settings.max_upcoming_per_patient or DEFAULT_SETTINGS["max_upcoming_per_patient"]
-    if upcoming >= limit:
+    if count >= limit:
         raise BookingLimitReached(
             _l(
                 "You already have %(count)d upcoming visits, the most one patient may hold. "
                 "Cancel one you no longer need, or ask the clinic.",
-                count=upcoming,
+                count=count,
             )
         )
 
@@ -571,10 +569,13 @@ def reschedule(*, actor, appointment, start, now):
     slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
     _check_patient_limits(actor, appointment.patient, slot, settings, now, moving=appointment)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
+    # Raised before the move is written, so both go in one UPDATE.
+    appointment.calendar_sequence += 1
     try:
         _take_a_seat(appointment, doctor, slot, taken)
     except SlotUnavailable:
         appointment.starts_at, appointment.ends_at, appointment.seat = previous
+        appointment.calendar_sequence -= 1
         raise
     record_event(
         actor=actor,
@@ -583,7 +584,6 @@ def reschedule(*, actor, appointment, start, now):
         entity_id=appointment.id,
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
-    appointment.calendar_sequence += 1
     messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
 

@@ -34,7 +34,12 @@ def test_without_the_row_the_defaults_show_and_reading_saves_nothing(as_admin, d
     assert settings(db) is None
     response = as_admin.post(
         "/admin/settings",
-        data={"min_notice_minutes": "30", "horizon_days": "90", "cancel_cutoff_hours": "24"},
+        data={
+            "min_notice_minutes": "30",
+            "horizon_days": "90",
+            "cancel_cutoff_hours": "24",
+            "max_upcoming_per_patient": "5",
+        },
     )
     assert response.status_code == 303
     assert settings(db).min_notice_minutes == 30
@@ -43,7 +48,12 @@ def test_without_the_row_the_defaults_show_and_reading_saves_nothing(as_admin, d
 def test_saving_settings_changes_them_and_records_who_did(as_admin, db, admin):
     response = as_admin.post(
         "/admin/settings",
-        data={"min_notice_minutes": "30", "horizon_days": "365", "cancel_cutoff_hours": "48"},
+        data={
+            "min_notice_minutes": "30",
+            "horizon_days": "365",
+            "cancel_cutoff_hours": "48",
+            "max_upcoming_per_patient": "5",
+        },
     )
     assert response.status_code == 303
     saved = settings(db)
@@ -72,7 +82,12 @@ def test_saving_settings_changes_them_and_records_who_did(as_admin, db, admin):
     ],
 )
 def test_bad_settings_are_refused_inline(as_admin, db, field, value, message):
-    data = {"min_notice_minutes": "30", "horizon_days": "365", "cancel_cutoff_hours": "48"}
+    data = {
+        "min_notice_minutes": "30",
+        "horizon_days": "365",
+        "cancel_cutoff_hours": "48",
+        "max_upcoming_per_patient": "5",
+    }
     response = as_admin.post("/admin/settings", data={**data, field: value})
     assert response.status_code == 422
     assert message in response.text
