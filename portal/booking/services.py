@@ -317,7 +317,7 @@ def slots_for(
 # Changing -----------------------------------------------------------------------------
 
 
-def _lock_doctor(doctor_id):
+def _lock_doctor(doctor_id, patient_id=None):
     """The doctor with their clinic and account, and the booking rules, read again under
     the doctor's row lock, in one query; NotFound when there is no such doctor.
 
@@ -325,17 +325,27 @@ def _lock_doctor(doctor_id):
     every booking committed before them (a row lock on PostgreSQL; on SQLite this locking
     read takes the database's write lock, see db.begin_write). The rows are
     read again once the lock is held, replacing what the session read before: a doctor
-    deactivated or rescheduled meanwhile is seen as they are now."""
-    row = db.session.execute(
+    deactivated or rescheduled meanwhile is seen as they are now.
+
+    With `patient_id` the patient's row is locked in the same statement, after the
+    doctor's: one patient's bookings (with any doctor) take turns too, and the checks of
+    _check_patient_limits, in a later statement, see the others committed."""
+    statement = (
         select(Doctor, BookingSettings)
         .join(Doctor.clinic)
         .join(Doctor.user)
         .outerjoin(BookingSettings, BookingSettings.id == 1)
         .where(Doctor.id == doctor_id)
         .options(contains_eager(Doctor.clinic), contains_eager(Doctor.user))
-        .with_for_update(of=Doctor)
         .execution_options(populate_existing=True)
-    ).first()
+    )
+    if patient_id is None:
+        statement = statement.with_for_update(of=Doctor)
+    else:
+        statement = statement.join(Patient, Patient.id == patient_id).with_for_update(
+            of=[Doctor, Patient]
+        )
+    row = db.session.execute(statement).first()
     if row is None:
         raise NotFound()
     doctor, settings = row
@@ -414,7 +424,8 @@ def _clean_reason(reason):
 
 def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
     """The rules against one account hoarding visits, checked under the patient's row
-    lock so two bookings of one patient (even with two doctors) take turns: no two
+    lock (taken with the doctor's by _lock_doctor), so two bookings of one patient, even
+    with two doctors, take turns: no two
     visits that overlap in time (OverlappingVisit, naming the other one), and, for a
     patient booking for themself, at most `max_upcoming_per_patient` confirmed future
     visits (BookingLimitReached). `moving` is the appointment being rescheduled."""
@@ -427,14 +438,14 @@ def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
     upcoming = (
         select(func.count()).select_from(Appointment).where(mine, Appointment.starts_at > now)
     )
-    # One statement: the lock, the overlap and the count (booking is the busiest write).
+    # One statement for the overlap and the count (booking is the busiest write). Not
+    # the one that takes the lock: on PostgreSQL a statement that waited for a lock still
+    # reads with the snapshot it started with, and would miss the booking it waited for.
     other_id, count = db.session.execute(
         select(
             overlapping.order_by(Appointment.starts_at).limit(1).scalar_subquery(),
             upcoming.scalar_subquery(),
-        )
-        .where(Patient.id == patient.id)
-        .with_for_update(of=Patient)
+        ).where(Patient.id == patient.id)
     ).one()
     if other_id is not None:
         other = db.session.scalar(
@@ -476,7 +487,7 @@ def book(*, actor, patient, doctor_id, start, reason, now):
     if actor.role == Role.PATIENT and not actor.email_verified:
         raise EmailNotVerified()
     reason = _clean_reason(reason)
-    doctor, settings = _lock_doctor(doctor_id)
+    doctor, settings = _lock_doctor(doctor_id, patient_id=patient.id)
     if not _is_bookable(doctor):
         raise NotFound()
     slot, taken = _slot_at(doctor, settings, start, now)
@@ -560,7 +571,7 @@ def reschedule(*, actor, appointment, start, now):
     rolls back on SlotUnavailable)."""
     if actor.role == Role.DOCTOR:
         raise NotChangeable()
-    doctor, settings = _lock_doctor(appointment.doctor_id)
+    doctor, settings = _lock_doctor(appointment.doctor_id, patient_id=appointment.patient_id)
     _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now, settings)
     if not _is_bookable(doctor):
