@@ -22,6 +22,7 @@ def user_out(user):
         full_name=user.full_name,
         role=user.role,
         locale=user.locale,
+        notify_reminders=user.notify_reminders,
         **extra,
     )
 
@@ -199,4 +200,5 @@ def settings_out(settings):
         min_notice_minutes=settings.min_notice_minutes,
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
+        reminder_minutes_before=list(settings.reminder_minutes_before or []),
     )

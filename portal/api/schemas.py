@@ -281,6 +281,7 @@ class UserOut(Output):
     full_name: str
     role: Role
     locale: str | None
+    notify_reminders: bool = Field(description="Whether reminders are emailed before visits.")
     doctor_id: int | None = Field(None, description="Present for doctors.")
     patient_id: int | None = Field(None, description="Present for patients.")
 
@@ -288,6 +289,9 @@ class UserOut(Output):
 class MeUpdate(Input):
     full_name: Text(120) = None
     locale: Language | None = None
+    notify_reminders: bool | None = Field(
+        None, description="Whether reminders are emailed before each visit."
+    )
     current_password: Text(256) = Field(None, description="Needed to set new_password.")
     new_password: Text(256) = Field(
         None, description="Changing it ends every other session and token."
@@ -643,12 +647,18 @@ class SettingsOut(Output):
     min_notice_minutes: int
     horizon_days: int
     cancel_cutoff_hours: int
+    reminder_minutes_before: list[int] = Field(
+        description="Leads, in minutes before a visit, at which its patient is reminded."
+    )
 
 
 class SettingsUpdate(Input):
     min_notice_minutes: Bounded(0, 43200) = None
     horizon_days: Bounded(1, 730) = None
     cancel_cutoff_hours: Bounded(0, 720) = None
+    reminder_minutes_before: list[Bounded(10, 10080)] | None = Field(
+        None, max_length=3, description="0 to 3 distinct leads, each 10..10080 minutes."
+    )
 
 
 class HealthOut(Output):

@@ -36,8 +36,30 @@ def get_booking_settings():
     return db.session.get(BookingSettings, 1) or BookingSettings(id=1, **DEFAULT_SETTINGS)
 
 
-def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours):
-    """Change the booking rules; every change is an audit event."""
+def _reminder_leads(values, errors):
+    """0 to 3 distinct leads in minutes, 10 to 10080 each, from numbers or digit strings."""
+    leads = []
+    for value in values:
+        text = str(value).strip()
+        if text == "":
+            continue
+        if not text.isdigit() or not 10 <= int(text) <= 10080:
+            errors["reminder_minutes_before"] = [
+                _l("Give each reminder in minutes, from 10 to 10080.")
+            ]
+            return None
+        leads.append(int(text))
+    if len(set(leads)) != len(leads) or len(leads) > 3:
+        errors["reminder_minutes_before"] = [_l("Give at most three different reminders.")]
+        return None
+    return sorted(leads, reverse=True)
+
+
+def update_booking_settings(
+    *, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours, reminder_minutes_before=None
+):
+    """Change the booking rules (the reminder leads stay as they are when None); every
+    change is an audit event."""
     require_role(actor, Role.ADMIN)
     errors = {}
     if not 0 <= min_notice_minutes <= 60 * 24 * 30:
@@ -46,6 +68,9 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         errors["horizon_days"] = [_l("Enter a number of days from 1 to 730.")]
     if not 0 <= cancel_cutoff_hours <= 24 * 30:
         errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
+    leads = None
+    if reminder_minutes_before is not None:
+        leads = _reminder_leads(reminder_minutes_before, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     settings = get_booking_settings()
@@ -55,6 +80,8 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         "horizon_days": horizon_days,
         "cancel_cutoff_hours": cancel_cutoff_hours,
     }
+    if leads is not None:
+        new["reminder_minutes_before"] = leads
     changes = {
         name: [getattr(settings, name), value]
         for name, value in new.items()
@@ -474,6 +501,7 @@ def cancel(*, actor, appointment, reason, now):
         changes={"reason": appointment.cancel_reason},
     )
     db.session.flush()
+    messages.withdraw_reminders(appointment)
     messages.tell_cancelled(appointment, actor=actor, now=now)
     return appointment
 
@@ -505,6 +533,7 @@ def reschedule(*, actor, appointment, start, now):
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
     appointment.calendar_sequence += 1
+    messages.withdraw_reminders(appointment)
     messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
 
@@ -586,6 +615,7 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     )
     db.session.flush()
     for appointment in future:
+        messages.withdraw_reminders(appointment)
         messages.tell_cancelled(appointment, actor=actor, now=now)
     return len(future)
 

@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from portal.auth.models import Role
-from portal.auth.services import require_role
+from portal.auth.services import require_role, set_reminders
 from portal.booking import services as booking
 from portal.booking.schedule_rows import next_free_slots
 from portal.db import utcnow
 from portal.directory import services
-from portal.directory.forms import FindDoctorForm, PatientSearchForm, ProfileForm
+from portal.directory.forms import FindDoctorForm, PatientSearchForm, ProfileForm, RemindersForm
 from portal.htmx import is_htmx, render_partial
 from portal.web import errors_on
 
@@ -116,7 +116,24 @@ def profile():
             return redirect(url_for("directory.profile"), 303)
     status = 422 if request.method == "POST" else 200
     doctors = services.doctors_of(patient)
-    return render_template("directory/profile.html", form=form, doctors=doctors), status
+    reminders = RemindersForm(formdata=None, notify_reminders=current_user.notify_reminders)
+    return render_template(
+        "directory/profile.html", form=form, doctors=doctors, reminders=reminders
+    ), status
+
+
+@bp.post("/profile/reminders")
+@login_required
+def profile_reminders():
+    services.patient_for_user(current_user)  # patients only
+    form = RemindersForm()
+    if form.validate_on_submit():
+        set_reminders(user=current_user, on=form.notify_reminders.data)
+        if form.notify_reminders.data:
+            flash(_("You will get a reminder before each visit."), "success")
+        else:
+            flash(_("Reminders are off. You still get confirmations and changes."), "success")
+    return redirect(url_for("directory.profile"), 303)
 
 
 # The doctor's patients ----------------------------------------------------------------

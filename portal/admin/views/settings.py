@@ -29,6 +29,12 @@ def settings():
                 min_notice_minutes=form.min_notice_minutes.data,
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+                # Left as they are by a form that does not send the field.
+                reminder_minutes_before=(
+                    form.reminder_minutes_before.data.split(",")
+                    if "reminder_minutes_before" in request.form
+                    else None
+                ),
             )
             flash(_("Booking settings saved."), "success")
             return hx_redirect(url_for(".settings"))
