@@ -661,6 +661,43 @@ class SettingsUpdate(Input):
     )
 
 
+# Messages -----------------------------------------------------------------------------
+
+MessageKind = Literal[
+    "booking_confirmed",
+    "booking_moved",
+    "booking_cancelled",
+    "reminder",
+    "doctor_booking",
+    "doctor_cancellation",
+    "activation",
+    "password_reset",
+    "verify_email",
+]
+
+
+class MessageQuery(Paging):
+    status: Literal["queued", "sent", "failed"] | None = None
+    kind: MessageKind | None = None
+    to: str | None = Field(None, max_length=254, description="The recipient's address.")
+
+
+class MessageOut(Output):
+    id: int
+    kind: MessageKind
+    to: str = Field(description="The recipient's address.")
+    status: Literal["queued", "sent", "failed"]
+    attempts: int = Field(description="Delivery attempts so far.")
+    last_error: str = Field(description="Why the last attempt failed; empty if none did.")
+    created_at: Instant
+    sent_at: Instant | None
+    appointment_id: int | None
+
+
+class MessagePage(PageOut):
+    items: list[MessageOut]
+
+
 class HealthOut(Output):
     status: Literal["ok"]
     database: Literal["ok"]
