@@ -18,6 +18,7 @@ from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCance
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Clinic, Doctor, Patient
+from portal.directory.services.common import clean_text
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
@@ -578,7 +579,9 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     """Take a doctor out of the directory and the slots; their future appointments are
     cancelled with the reason, and each patient is told (admin). Returns how many."""
     require_role(actor, Role.ADMIN)
-    reason = _clean_reason(reason) or str(_l("The doctor is no longer available."))
+    reason = clean_text({}, "reason", reason, limit=500) or str(
+        _l("The doctor is no longer available.")
+    )
     # The doctor's row lock first, as booking takes it: a booking in progress commits
     # before the future visits are read, and one that follows sees the doctor gone.
     db.session.execute(

@@ -1,4 +1,4 @@
-"""Doctors: the directory search, onboarding, profiles and deactivation."""
+"""Doctors: the directory search, onboarding and profiles."""
 
 from decimal import Decimal, InvalidOperation
 
