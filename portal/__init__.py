@@ -48,11 +48,12 @@ def create_app(overrides=None):
 
     from portal import api, cli, web
     from portal import db as database
+    from portal.booking import reminders
     from portal.extensions import db
     from portal.messages import delivery
 
     web.init_app(app)
-    delivery.init_app(app)
+    delivery.init_app(app, periodic=[reminders.queue_due_reminders])
     cli.init_app(app)
     api.init_app(app)
     # Last, so that its after-request function runs first: every other one (security

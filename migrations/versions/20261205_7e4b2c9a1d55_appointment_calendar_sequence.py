@@ -27,5 +27,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
-        batch_op.drop_column('calendar_sequence')
+    # Not in batch mode: SQLite drops a plain column in place, where a batch would copy
+    # the table and lose its triggers and the rows that refer to it.
+    op.drop_column('appointments', 'calendar_sequence')

@@ -210,6 +210,11 @@ class AssignDoctorForm(FlaskForm):
     doctor_id = SelectField(_l("Doctor"), coerce=_int_or_none, validate_choice=False)
 
 
+def _leads_as_text(value):
+    # The saved leads arrive as a list of minutes; the field shows them as "1440, 60".
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+
 class BookingSettingsForm(FlaskForm):
     min_notice_minutes = IntegerField(
         _l("Minimum notice (minutes)"),
@@ -239,6 +244,17 @@ class BookingSettingsForm(FlaskForm):
             "Admins booking for a patient are not limited."
         ),
         render_kw={"inputmode": "numeric", "min": 1, "max": 50},
+    )
+    reminder_minutes_before = StringField(
+        _l("Reminders (minutes before the visit)"),
+        description=_l(
+            "Up to three, separated by commas, each from 10 to 10080 (7 days); "
+            "1440 is a day before. Leave empty to send no reminders."
+        ),
+        filters=[
+            lambda value: ", ".join(str(v) for v in value) if isinstance(value, list) else value
+        ],
+        render_kw={"inputmode": "numeric", "maxlength": 40},
     )
 
 

@@ -246,6 +246,7 @@ def build_document():
                 "Appointments",
                 "Patients",
                 "Settings",
+                "Messages",
                 "Operations",
             )
         ],

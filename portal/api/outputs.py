@@ -23,6 +23,7 @@ def user_out(user):
         role=user.role,
         locale=user.locale,
         email_verified=user.email_verified,
+        notify_reminders=user.notify_reminders,
         **extra,
     )
 
@@ -201,4 +202,5 @@ def settings_out(settings):
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
         max_upcoming_per_patient=settings.max_upcoming_per_patient,
+        reminder_minutes_before=list(settings.reminder_minutes_before or []),
     )

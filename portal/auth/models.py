@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import true
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
@@ -35,6 +36,8 @@ class User(UserMixin, db.Model):
     # A self-registered patient proves the address is theirs before booking; accounts
     # an admin creates (and activated ones) count as verified.
     email_verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the person is emailed reminders before their visits.
+    notify_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Bumped on a password change or deactivation: every session and token issued
     # before it stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -395,10 +395,32 @@ def revoke_refresh_token(*, token, now):
         db.session.flush()
 
 
+def set_reminders(*, user, on):
+    """The signed-in user turns the reminders before their visits on or off."""
+    if user.notify_reminders != bool(on):
+        record_event(
+            actor=user,
+            action="user.updated",
+            entity_type="user",
+            entity_id=user.id,
+            changes={"notify_reminders": [user.notify_reminders, bool(on)]},
+        )
+        user.notify_reminders = bool(on)
+    db.session.flush()
+    return user
+
+
 def update_account(*, user, languages, **fields):
-    """The signed-in user changes their name, language or (with the current one) password;
-    a password change ends every other session and token."""
-    unknown = set(fields) - {"full_name", "locale", "current_password", "new_password"}
+    """The signed-in user changes their name, language, whether they are reminded of
+    their visits, or (with the current one) password; a password change ends every
+    other session and token."""
+    unknown = set(fields) - {
+        "full_name",
+        "locale",
+        "notify_reminders",
+        "current_password",
+        "new_password",
+    }
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
     errors = {}
@@ -423,6 +445,8 @@ def update_account(*, user, languages, **fields):
         user.full_name = fields["full_name"].strip()
     if "locale" in fields:
         user.locale = fields["locale"]
+    if fields.get("notify_reminders") is not None:
+        set_reminders(user=user, on=fields["notify_reminders"])
     if fields.get("new_password") is not None or fields.get("current_password") is not None:
         change_password(
             user=user,

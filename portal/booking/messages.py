@@ -46,6 +46,7 @@ def _queue(
     show_patient=False,
     calendar_method=None,
     lead_minutes=0,
+    footnote=None,
 ):
     """Compose one message about a visit in the recipient's language and queue it.
     `subject` and `intro` are functions called in that language with the context."""
@@ -72,6 +73,7 @@ def _queue(
         }
         context["subject"] = subject(context)
         context["intro"] = intro(context)
+        context["footnote"] = footnote(context) if footnote else ""
         attachment = (
             _calendar_file(appointment, recipient, method=calendar_method, now=now)
             if calendar_method
@@ -212,3 +214,27 @@ def tell_cancelled(appointment, *, actor, now):
                 else _("The clinic cancelled this appointment with you.")
             ),
         )
+
+
+def tell_reminder(appointment, *, lead_minutes, event, now):
+    """The patient's reminder of a coming visit; None when it was already written."""
+    return _queue(
+        "reminder",
+        appointment,
+        appointment.patient.user,
+        event=event,
+        lead_minutes=lead_minutes,
+        now=now,
+        subject=lambda c: _("Reminder: your appointment with %(doctor)s", doctor=c["doctor"]),
+        intro=lambda c: _(
+            "This is a reminder of your appointment. If you cannot come, please cancel it "
+            "so that someone else can have the time."
+        ),
+        footnote=lambda c: _("You can turn reminders off in My profile."),
+    )
+
+
+def withdraw_reminders(appointment):
+    """Reminders of the visit still waiting to be sent are withdrawn: it was cancelled
+    or moved, and no one should be reminded of a time that no longer holds."""
+    outbox.withdraw(appointment_id=appointment.id, kinds=("reminder",))

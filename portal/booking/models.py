@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from sqlalchemy import (
     DDL,
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -36,6 +37,7 @@ DEFAULT_SETTINGS = MappingProxyType(
         "horizon_days": 90,
         "cancel_cutoff_hours": 24,
         "max_upcoming_per_patient": 5,
+        "reminder_minutes_before": (1440,),
     }
 )
 
@@ -125,6 +127,10 @@ class BookingSettings(db.Model):
     # How many confirmed future visits a patient may hold at once (admins booking for a
     # patient are not limited).
     max_upcoming_per_patient: Mapped[int] = mapped_column(Integer, default=5)
+    # The leads, in minutes before a visit, at which its patient is reminded (0 to 3).
+    reminder_minutes_before: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [1440], server_default="[1440]"
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 

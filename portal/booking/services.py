@@ -25,6 +25,7 @@ from portal.booking.errors import (
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Clinic, Doctor, Patient
+from portal.directory.services.common import clean_text
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import format_local
@@ -44,16 +45,36 @@ def get_booking_settings():
     return db.session.get(BookingSettings, 1) or BookingSettings(id=1, **DEFAULT_SETTINGS)
 
 
+def _reminder_leads(values, errors):
+    """0 to 3 distinct leads in minutes, 10 to 10080 each, from numbers or digit strings."""
+    leads = []
+    for value in values:
+        text = str(value).strip()
+        if text == "":
+            continue
+        if not text.isdigit() or not 10 <= int(text) <= 10080:
+            errors["reminder_minutes_before"] = [
+                _l("Give each reminder in minutes, from 10 to 10080.")
+            ]
+            return None
+        leads.append(int(text))
+    if len(set(leads)) != len(leads) or len(leads) > 3:
+        errors["reminder_minutes_before"] = [_l("Give at most three different reminders.")]
+        return None
+    return sorted(leads, reverse=True)
+
+
 def update_booking_settings(
     *,
     actor,
     min_notice_minutes,
     horizon_days,
     cancel_cutoff_hours,
+    reminder_minutes_before=None,
     max_upcoming_per_patient=None,
 ):
-    """Change the booking rules; every change is an audit event. A rule given as None
-    stays as it is."""
+    """Change the booking rules; every change is an audit event. The rules given as None
+    (the reminder leads, the upcoming visits per patient) stay as they are."""
     require_role(actor, Role.ADMIN)
     errors = {}
     if not 0 <= min_notice_minutes <= 60 * 24 * 30:
@@ -64,6 +85,9 @@ def update_booking_settings(
         errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
     if max_upcoming_per_patient is not None and not 1 <= max_upcoming_per_patient <= 50:
         errors["max_upcoming_per_patient"] = [_l("Enter a number of visits from 1 to 50.")]
+    leads = None
+    if reminder_minutes_before is not None:
+        leads = _reminder_leads(reminder_minutes_before, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     settings = get_booking_settings()
@@ -75,6 +99,8 @@ def update_booking_settings(
     }
     if max_upcoming_per_patient is not None:
         new["max_upcoming_per_patient"] = max_upcoming_per_patient
+    if leads is not None:
+        new["reminder_minutes_before"] = leads
     changes = {
         name: [getattr(settings, name), value]
         for name, value in new.items()
@@ -561,6 +587,7 @@ def cancel(*, actor, appointment, reason, now):
         changes={"reason": appointment.cancel_reason},
     )
     db.session.flush()
+    messages.withdraw_reminders(appointment)
     messages.tell_cancelled(appointment, actor=actor, now=now)
     return appointment
 
@@ -595,6 +622,7 @@ def reschedule(*, actor, appointment, start, now):
         entity_id=appointment.id,
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
+    messages.withdraw_reminders(appointment)
     messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
 
@@ -639,7 +667,9 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     """Take a doctor out of the directory and the slots; their future appointments are
     cancelled with the reason, and each patient is told (admin). Returns how many."""
     require_role(actor, Role.ADMIN)
-    reason = _clean_reason(reason) or str(_l("The doctor is no longer available."))
+    reason = clean_text({}, "reason", reason, limit=500) or str(
+        _l("The doctor is no longer available.")
+    )
     # The doctor's row lock first, as booking takes it: a booking in progress commits
     # before the future visits are read, and one that follows sees the doctor gone.
     db.session.execute(
@@ -676,6 +706,7 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     )
     db.session.flush()
     for appointment in future:
+        messages.withdraw_reminders(appointment)
         messages.tell_cancelled(appointment, actor=actor, now=now)
     return len(future)
 

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMultiAlternatives
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.db import utcnow
@@ -159,6 +159,8 @@ def deliver(message_id, *, now=None):
     if not _claim(message_id, now):
         return None
     message = db.session.get(Message, message_id)
+    if message is None:  # withdrawn meanwhile
+        return None
     try:
         mail.get_connection().send_messages([_email(message)])
     except (smtplib.SMTPException, OSError) as error:
@@ -174,6 +176,20 @@ def deliver(message_id, *, now=None):
         message.last_error = ""
     db.session.commit()
     return message.status
+
+
+def withdraw(*, appointment_id, kinds):
+    """Remove the messages of these kinds about an appointment that are not sent yet
+    (a reminder of a visit just cancelled or moved), in the caller's transaction."""
+    db.session.execute(
+        delete(Message)
+        .where(
+            Message.appointment_id == appointment_id,
+            Message.kind.in_(kinds),
+            Message.status == MessageStatus.QUEUED,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def due_messages(*, now, limit=200):

@@ -186,7 +186,9 @@ def test_the_reset_message_is_in_the_users_language(
     client.post("/api/v1/auth/password-reset", json={"email": french.user.email})
     deliver(db)
     (message,) = mails_to(smtp_server, french.user.email)
-    assert message["Subject"].strip() == "Réinitialisez votre mot de passe du portail de la clinique"
+    assert (
+        message["Subject"].strip() == "Réinitialisez votre mot de passe du portail de la clinique"
+    )
     assert "Bonjour" in text_of(message)
 
 

@@ -2,11 +2,14 @@
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 
+from portal.booking import services as booking
+from portal.db import utcnow
 from portal.messages import delivery, services
 from portal.messages.models import Message, MessageStatus
 
@@ -83,3 +86,25 @@ def test_the_beat_tick_hands_over_what_the_broker_missed(app, db, smtp_server, w
     delivery.tick_task.delay()
     assert wait_for(lambda: db.session.get(Message, message_id).status == MessageStatus.SENT, db)
     assert len(smtp_server.received) == 1
+
+
+def test_a_booking_confirmation_reaches_the_smtp_server_through_a_worker(
+    app, db, doctor, patient, smtp_server, worker
+):
+    now = utcnow()
+    slots = booking.slots_for(
+        doctor=doctor, first_day=now.date(), last_day=(now + timedelta(days=10)).date(), now=now
+    )
+    booking.book(
+        actor=patient.user,
+        patient=patient,
+        doctor_id=doctor.id,
+        start=slots[0].start,
+        reason="Private",
+        now=now,
+    )
+    db.session.commit()
+    assert wait_for(lambda: len(smtp_server.received) == 2, db)
+    recipients = sorted(r for _sender, [r], _raw in smtp_server.received)
+    assert recipients == sorted([patient.user.email, doctor.user.email])
+    assert all(b"Private" not in raw for _s, _r, raw in smtp_server.received)

@@ -29,6 +29,12 @@ def settings():
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
                 max_upcoming_per_patient=form.max_upcoming_per_patient.data,
+                # Left as they are by a form that does not send the field.
+                reminder_minutes_before=(
+                    form.reminder_minutes_before.data.split(",")
+                    if "reminder_minutes_before" in request.form
+                    else None
+                ),
             )
             flash(_("Booking settings saved."), "success")
             return hx_redirect(url_for(".settings"))
