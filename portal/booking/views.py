@@ -225,6 +225,8 @@ def book(doctor_id):
         return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
     profile = services.bookable_doctor(doctor_id)
     status = outcome.error.status if isinstance(outcome.error, refusals) else 422
+    if status == 403 and is_htmx():
+        status = 409  # htmx swaps a 409 into the panel; a 403 it would drop
     picker = build_picker(profile, day=_local_day(profile, start))
     if is_htmx():
         return _with_fresh_picker(
