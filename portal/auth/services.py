@@ -314,13 +314,16 @@ REFRESH_VALID_FOR = timedelta(days=30)
 
 
 # Every request reads its user; a patient's or doctor's request then needs their record.
-_WITH_RECORD = (joinedload(User.patient), joinedload(User.doctor))
+# Built per call: at import time the doctor and patient models may not be defined yet
+# (the relationships name them), and a loader option would configure the mappers early.
+def _with_record():
+    return (joinedload(User.patient), joinedload(User.doctor))
 
 
 def signed_in_user(*, user_id, session_version):
     """The active user a session cookie or an access token names, while its session
     version is current, with their patient or doctor record: one query."""
-    user = db.session.get(User, user_id, options=_WITH_RECORD)
+    user = db.session.get(User, user_id, options=_with_record())
     if user is None or not user.is_active or user.session_version != session_version:
         return None
     return user
