@@ -27,6 +27,7 @@ created again).
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -76,10 +77,10 @@ class Sink:
         with self.lock:
             return len(self.arrivals)
 
-    def first_arrival(self, address):
+    def first_arrival(self, address, after=0.0):
         with self.lock:
             for moment, recipients in self.arrivals:
-                if address in recipients:
+                if address in recipients and moment >= after:
                     return moment
         return None
 
@@ -234,11 +235,14 @@ def latency(app, sink, doctor_id, bookings, interval, timeout):
             committed[user.email] = time.time()
             db.session.commit()
             time.sleep(interval)
+    def arrival(address):
+        return sink.first_arrival(address, after=committed[address])
+
     addresses = list(committed)
-    if not wait_until(lambda: all(sink.first_arrival(a) for a in addresses), timeout):
-        missing = sum(1 for a in addresses if sink.first_arrival(a) is None)
+    if not wait_until(lambda: all(arrival(a) for a in addresses), timeout):
+        missing = sum(1 for a in addresses if arrival(a) is None)
         sys.exit(f"{missing} of {len(addresses)} confirmations did not arrive in {timeout} s")
-    return sorted(sink.first_arrival(a) - committed[a] for a in addresses)
+    return sorted(arrival(a) - committed[a] for a in addresses)
 
 
 def percentile(values, share):
@@ -262,9 +266,11 @@ def main():
         sys.exit(f"no Redis at {options.broker}")
     queue = "portal-bench-" + uuid.uuid4().hex[:8]
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    smtp_port = controller.server.sockets[0].getsockname()[1]
     database_url = fresh_database(options.database_url)
     settings = settings_for(database_url, options.broker, queue, smtp_port)
     app = create_app(settings)
