@@ -276,14 +276,17 @@ def resend_verification():
     """Email the signed-in patient a new verification link."""
     form = ResendVerificationForm()
     if form.validate_on_submit():
-        services.send_email_verification(user=current_user, now=utcnow())
-        flash(
-            _(
-                "We sent a new link to %(email)s. Open it to confirm your address.",
-                email=current_user.email,
-            ),
-            "info",
-        )
+        if current_user.email_verified:
+            flash(_("Your email address is confirmed already."), "info")
+        else:
+            services.send_email_verification(user=current_user, now=utcnow())
+            flash(
+                _(
+                    "We sent a new link to %(email)s. Open it to confirm your address.",
+                    email=current_user.email,
+                ),
+                "info",
+            )
     target = safe_next(form.next.data) or home_url(current_user)
     if is_htmx():
         return hx_redirect(target)

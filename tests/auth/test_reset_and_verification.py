@@ -361,3 +361,10 @@ def open_slot(doctor):
         doctor=doctor, first_day=now.date(), last_day=now.date() + timedelta(days=14), now=now
     )
     return doctor, slots[0].start
+
+
+def test_a_verified_patient_asking_again_gets_no_link(db, client, auth, patient):
+    assert auth.login(patient.user).status_code == 303
+    answer = client.post("/verify-email/resend", data={"next": "/patient"}, follow_redirects=True)
+    assert "Your email address is confirmed already." in answer.text
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 0
