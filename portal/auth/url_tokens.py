@@ -17,7 +17,6 @@ def exchange(purpose, token, *, clean_url):
     session[_KEY + purpose] = token
     response = redirect(clean_url, 303)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
