@@ -147,6 +147,7 @@ def _import_models():
 
 def _register_blueprints(app):
     from portal.admin.views import bp as admin_bp
+    from portal.auth.two_factor_views import bp as two_factor_bp
     from portal.auth.views import bp as auth_bp
     from portal.booking.schedule import bp as schedule_bp
     from portal.booking.views import bp as booking_bp
@@ -157,6 +158,7 @@ def _register_blueprints(app):
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(care_bp)

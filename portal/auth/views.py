@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import services, url_tokens
+from portal.auth import services, two_factor_views, url_tokens
 from portal.auth.errors import InvalidToken
 from portal.auth.forms import (
     ActivateForm,
@@ -110,12 +110,18 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(email=form.email.data, password=form.password.data)
         if user is not None:
+            destination = safe_next(form.next.data) or home_url(user)
+            second_step = two_factor_views.ask_for_code(
+                user, remember=form.remember.data, destination=destination
+            )
+            if second_step is not None:
+                return second_step
             lang = session.get("lang")
             session.clear()
             if lang and not user.locale:
                 user.locale = lang
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data) or home_url(user), 303)
+            return redirect(two_factor_views.after_sign_in(user, destination), 303)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

@@ -133,7 +133,7 @@ def test_an_expired_link_is_refused(client, db, make_user, admin):
 
 
 def test_a_link_that_expires_while_open_is_refused(client, db, invited, controlled_clock):
-    user, token = invited
+    _user, token = invited
     assert open_link(client, token).status_code == 200
     controlled_clock.shift(timedelta(days=7, minutes=1))
     page = client.post("/activate", data=form())
