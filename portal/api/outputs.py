@@ -23,8 +23,7 @@ def user_out(user):
         full_name=user.full_name,
         role=user.role,
         locale=user.locale,
-        # Patients have no two-factor sign-in: no query for them.
-        otp_enabled=user.role in two_factor.STAFF and two_factor.is_enabled(user),
+        otp_enabled=two_factor.is_enabled(user),
         **extra,
     )
 
