@@ -184,7 +184,7 @@ def set_password():
                     user.locale = lang
                 login_user(user)
                 flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
-                return redirect(home_url(user), 303)
+                return redirect(two_factor_views.after_sign_in(user, home_url(user)), 303)
         except InvalidToken:
             url_tokens.forget(ACTIVATION)
             return _activation_page(status=400)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.auth import services
+from portal.auth import services, two_factor
 from portal.auth.models import ActivationToken, Role
 from portal.db import utcnow
 
@@ -78,6 +78,16 @@ def test_a_valid_token_sets_the_password_once_and_signs_in(auth, client, db, inv
     assert activation.used_at is not None
     auth.logout()
     assert auth.login(user, password=NEW_PASSWORD).status_code == 303
+
+
+def test_staff_required_to_use_two_factor_set_it_up_after_activating(client, db, admin, invited):
+    _user, token = invited
+    two_factor.set_staff_requirement(actor=admin, required=True)
+    db.session.commit()
+    open_link(client, token)
+    response = client.post("/activate", data=form())
+    assert response.headers["Location"] == "/account/two-factor"
+    assert client.get("/doctor").headers["Location"] == "/account/two-factor"
 
 
 def test_a_patient_lands_on_their_home(client, db, make_user, make_patient, admin):
