@@ -116,10 +116,11 @@ def _init_extensions(app):
     )
     login_manager.init_app(app)
 
+    # Models first: the sign-in views build queries over them when they are imported.
+    _import_models()
     from portal.auth import views as auth_views
 
     auth_views.init_login_manager(login_manager)
-    _import_models()
 
     from portal import revalidation
     from portal.booking import availability, picker
