@@ -256,6 +256,13 @@ class BookingSettingsForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric", "maxlength": 40},
     )
+    require_staff_otp = BooleanField(
+        _l("Require two-factor sign-in for staff"),
+        description=_l(
+            "Admins and doctors then sign in with a code from an authenticator app as well; "
+            "those who have not turned it on are asked to right after signing in."
+        ),
+    )
 
 
 class ActionForm(FlaskForm):

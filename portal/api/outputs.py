@@ -6,6 +6,7 @@ from flask import url_for
 
 from portal.api import schemas
 from portal.api.problems import api_language
+from portal.auth import two_factor
 from portal.auth.models import Role
 
 
@@ -24,6 +25,7 @@ def user_out(user):
         locale=user.locale,
         email_verified=user.email_verified,
         notify_reminders=user.notify_reminders,
+        otp_enabled=two_factor.is_enabled(user),
         **extra,
     )
 
@@ -196,11 +198,12 @@ def created_patient_out(patient, token):
     )
 
 
-def settings_out(settings):
+def settings_out(settings, policy):
     return schemas.SettingsOut(
         min_notice_minutes=settings.min_notice_minutes,
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
         max_upcoming_per_patient=settings.max_upcoming_per_patient,
         reminder_minutes_before=list(settings.reminder_minutes_before or []),
+        require_staff_otp=policy.require_staff_otp,
     )

@@ -296,6 +296,7 @@ def test_me_says_who_the_caller_is(api, admin, doctor, patient):
         "locale": None,
         "email_verified": True,
         "notify_reminders": True,
+        "otp_enabled": False,
         "doctor_id": doctor.id,
     }
     assert api.get("/me", user=patient.user).get_json()["patient_id"] == patient.id

@@ -113,6 +113,7 @@ def test_an_admin_reads_and_changes_the_booking_rules(api, admin):
         "cancel_cutoff_hours": 24,
         "max_upcoming_per_patient": 5,
         "reminder_minutes_before": [1440],
+        "require_staff_otp": False,
     }
     response = api.patch(
         "/settings", user=admin, json={"horizon_days": 730, "max_upcoming_per_patient": 12}
@@ -123,6 +124,7 @@ def test_an_admin_reads_and_changes_the_booking_rules(api, admin):
         "cancel_cutoff_hours": 24,
         "max_upcoming_per_patient": 12,
         "reminder_minutes_before": [1440],
+        "require_staff_otp": False,
     }
     for wrong in (0, 51):
         refused = api.patch("/settings", user=admin, json={"max_upcoming_per_patient": wrong})
