@@ -129,10 +129,11 @@ def _init_extensions(app):
     login_manager.init_app(app)
     mail.init_app(app)
 
+    # Every model first: the account services load users with their records at import.
+    _import_models()
     from portal.auth import views as auth_views
 
     auth_views.init_login_manager(login_manager)
-    _import_models()
 
     from portal import revalidation
     from portal.booking import availability, picker
