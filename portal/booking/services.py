@@ -521,10 +521,13 @@ def reschedule(*, actor, appointment, start, now):
     old_start = appointment.starts_at
     slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
+    # Raised before the seat is taken, so the move is one UPDATE of the row.
+    appointment.calendar_sequence += 1
     try:
         _take_a_seat(appointment, doctor, slot, taken)
     except SlotUnavailable:
         appointment.starts_at, appointment.ends_at, appointment.seat = previous
+        appointment.calendar_sequence -= 1
         raise
     record_event(
         actor=actor,
@@ -533,7 +536,6 @@ def reschedule(*, actor, appointment, start, now):
         entity_id=appointment.id,
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
-    appointment.calendar_sequence += 1
     messages.withdraw_reminders(appointment)
     messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
