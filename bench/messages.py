@@ -235,6 +235,7 @@ def latency(app, sink, doctor_id, bookings, interval, timeout):
             committed[user.email] = time.time()
             db.session.commit()
             time.sleep(interval)
+
     def arrival(address):
         return sink.first_arrival(address, after=committed[address])
 

@@ -134,3 +134,31 @@ def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_entry_points_load_in_a_fresh_interpreter(tmp_path):
+    # `make run`, gunicorn and the Celery worker import wsgi with nothing loaded before:
+    # the whole app, its models and the Celery application must come up from there.
+    environment = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": "fresh-interpreter",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+    }
+    environment.pop("CELERY_BROKER_URL", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import wsgi; print(sorted(t for t in wsgi.celery_app.tasks if 'portal' in t))",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "portal.messages.deliver" in result.stdout
+    assert "portal.messages.tick" in result.stdout

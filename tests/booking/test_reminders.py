@@ -116,7 +116,7 @@ def test_a_moved_visit_is_reminded_of_its_new_time_only(
     controlled_clock.move_to(visit.starts_at - timedelta(hours=12))
     assert run_job(db) == 1
     old_start = visit.starts_at
-    later = slot_between(doctor, 3 * DAY, 9 * DAY)
+    later = slot_between(doctor, old_start - utcnow() + DAY, old_start - utcnow() + 8 * DAY)
     services.reschedule(actor=admin, appointment=visit, start=later.start, now=utcnow())
     db.session.commit()
     assert reminder_rows(db) == []  # the reminder of the old time is withdrawn
