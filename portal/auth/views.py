@@ -220,15 +220,28 @@ def forgot_password():
     return render_template("auth/forgot_password.html", form=form), status
 
 
-@bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def reset_password(token):
+PASSWORD_RESET = "password_reset"  # noqa: S105  (a session key's name, not a secret)
+VERIFY_EMAIL = "verify_email"
+
+
+@bp.get("/password/reset/<token>")
+def reset_link(token):
+    """The link from the email: its token moves into the session, and the browser goes
+    on to an address without it, as the activation link does."""
+    return url_tokens.exchange(PASSWORD_RESET, token, clean_url=url_for("auth.reset_password"))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password():
     """Set a new password with the link from the email: once, within the hour."""
     now = utcnow()
+    token = url_tokens.held(PASSWORD_RESET)
     try:
         record = services.find_account_token(
             token, purpose=services.PASSWORD_RESET, now=now, lock=False
         )
     except InvalidToken:
+        url_tokens.forget(PASSWORD_RESET)
         return _reset_page(status=400)
     email = services.email_of(record.user_id)
     form = ActivateForm()
@@ -242,37 +255,48 @@ def reset_password(token):
                     user.locale = lang
                 login_user(user)
                 flash(_("Your new password is set. Every other device is signed out."), "success")
-                return redirect(home_url(user), 303)
+                return redirect(two_factor_views.after_sign_in(user, home_url(user)), 303)
         except InvalidToken:
+            url_tokens.forget(PASSWORD_RESET)
             return _reset_page(status=400)
     status = 422 if request.method == "POST" else 200
-    return _reset_page(form=form, email=email, token=token, status=status)
+    return _reset_page(form=form, email=email, status=status)
 
 
 def _reset_page(status, **context):
-    # The address holds a one-time secret: keep the page out of every cache.
+    # The page serves a one-time secret: keep it out of every cache.
     response = make_response(render_template("auth/reset_password.html", **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.route("/verify-email/<token>", methods=["GET", "POST"])
-def verify_email(token):
+@bp.get("/verify-email/<token>")
+def verify_link(token):
+    """The link emailed on registration: its token moves into the session, and the
+    browser goes on to an address without it."""
+    return url_tokens.exchange(VERIFY_EMAIL, token, clean_url=url_for("auth.verify_email"))
+
+
+@bp.route("/verify-email", methods=["GET", "POST"])
+def verify_email():
     """A patient who registered confirms their address with the link emailed to them. The
-    link shows a button, so a mail scanner that opens links verifies nothing."""
+    page asks for one click, so a mail scanner that opens links verifies nothing."""
     now = utcnow()
+    token = url_tokens.held(VERIFY_EMAIL)
     form = VerifyEmailForm()
     try:
         services.find_account_token(token, purpose=services.VERIFY_EMAIL, now=now, lock=False)
         if form.validate_on_submit():
             user = services.verify_email(token=token, now=now)
+            url_tokens.forget(VERIFY_EMAIL)
             flash(_("Your email address is confirmed. You can book visits."), "success")
             if current_user.is_authenticated and current_user.id == user.id:
                 return redirect(home_url(user), 303)
             return redirect(url_for("auth.login"), 303)
     except InvalidToken:
+        url_tokens.forget(VERIFY_EMAIL)
         return _verify_page(status=400)
-    return _verify_page(status=200, form=form, token=token)
+    return _verify_page(status=200, form=form)
 
 
 def _verify_page(status, **context):

@@ -111,6 +111,7 @@ def test_forgot_password_end_to_end(browser, page, live_server, smtp):
     message = wait_for_mail(smtp, address, "Reset your password")
     link = link_in(message, "/password/reset/")
     page.goto(link)
+    expect(page).to_have_url(re.compile(r"/password/reset$"))  # no secret in the address
     page.get_by_label("New password", exact=True).fill("meadow-lantern-58")
     page.get_by_label("Repeat the new password").fill("meadow-lantern-58")
     page.get_by_role("button", name="Set my new password").click()
