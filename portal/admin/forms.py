@@ -238,7 +238,8 @@ class BookingSettingsForm(FlaskForm):
     )
     max_upcoming_per_patient = IntegerField(
         _l("Upcoming visits per patient"),
-        validators=[InputRequired(REQUIRED)],
+        # Left as it is by a form that does not send the field.
+        validators=[Optional()],
         description=_l(
             "The most confirmed future visits a patient may book for themself, from 1 to 50. "
             "Admins booking for a patient are not limited."
