@@ -1,13 +1,16 @@
 """The HTML face shared by every feature: error pages and template helpers."""
 
+import re
 from contextlib import contextmanager
+from datetime import date
 
-from flask import render_template
+from flask import Request, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from portal.errors import ChangedMeanwhile, DomainError, ValidationFailed
 from portal.extensions import db
@@ -38,8 +41,81 @@ ERROR_TEXTS = {
 }
 
 
+# Input the database cannot hold ------------------------------------------------------
+
+# The widest integer every database column takes (PostgreSQL's integer); a query value
+# beyond it names nothing, so it reads as missing rather than failing in the database.
+LARGEST_INT = 2**31 - 1
+DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Days a page may be asked to show: far enough for any visit, near enough that a week or
+# a strip of days after it is still a date.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def bounded_int(value):
+    """An integer the database can store, else ValueError (a query value then reads as
+    missing: `request.args.get("page", 1, type=int)` gives 1)."""
+    number = int(value)
+    if not -LARGEST_INT <= number <= LARGEST_INT:
+        raise ValueError("out of range")
+    return number
+
+
+class BoundedParameters(ImmutableMultiDict):
+    """Query and form values whose integers (type=int) always fit the database."""
+
+    def get(self, key, default=None, type=None):
+        return super().get(key, default, bounded_int if type is int else type)
+
+
+class PortalRequest(Request):
+    parameter_storage_class = BoundedParameters
+
+
+def query_date(name):
+    """The YYYY-MM-DD date in query parameter `name` within the calendar pages show,
+    else None (a page then shows its usual day)."""
+    value = request.args.get(name)
+    if not value or not DAY_PATTERN.fullmatch(value):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
+
+
+class UnusableCharacters(BadRequest):
+    """A NUL character, which no database stores, in an address or a form."""
+
+    message = _l(
+        "What you sent contains characters that cannot be used (such as a NUL character). "
+        "Please go back, remove them and try again."
+    )
+
+
+def _has_nul(values):
+    return any("\x00" in value for value in values if isinstance(value, str))
+
+
+def _refuse_unusable_characters():
+    # The API refuses these itself, field by field, in problem details.
+    if request.path.startswith("/api/"):
+        return
+    if "\x00" in request.path or _has_nul((request.view_args or {}).values()):
+        raise UnusableCharacters()
+    for values in (request.args, request.form if request.method in WRITE_METHODS else {}):
+        if _has_nul(values.keys()) or any(_has_nul(values.getlist(key)) for key in values):
+            raise UnusableCharacters()
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def init_app(app):
     """Register the error pages and the helpers every template uses."""
+    app.request_class = PortalRequest
+    app.before_request(_refuse_unusable_characters)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(IntegrityError, _refused_by_the_database)
@@ -132,7 +208,9 @@ def _http_error(error):
     if error.code is None or error.code < 400:
         return error
     response = error.get_response()
-    body, status = render_error(error.code)
+    body, status = render_error(
+        error.code, error.message if isinstance(error, UnusableCharacters) else None
+    )
     response.set_data(body)
     response.content_type = "text/html; charset=utf-8"
     response.status_code = status if error.code in ERROR_TITLES else error.code
