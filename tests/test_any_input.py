@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 import wtforms
-from wtforms.fields.core import UnboundField
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from wtforms.fields.core import UnboundField
 
 from portal.auth.models import Role
 from portal.booking.models import Appointment
