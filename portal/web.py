@@ -4,15 +4,14 @@ import re
 from contextlib import contextmanager
 from datetime import date
 
-from flask import Request, render_template, request
+from flask import Request, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from portal.errors import ChangedMeanwhile, DomainError, ValidationFailed
+from portal.errors import ChangedMeanwhile, DatabaseUnavailable, DomainError, ValidationFailed
 from portal.extensions import db
 from portal.i18n import format_local
 
@@ -25,7 +24,7 @@ ERROR_TITLES = {
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
-    503: _l("Busy"),
+    503: _l("Temporarily unavailable"),
 }
 
 ERROR_TEXTS = {
@@ -191,17 +190,41 @@ def errors_on(form, *errors):
         attach_errors(form, outcome.error)
 
 
-def render_error(status, message=None):
-    """The error page for a status, with a message people can act on."""
+def render_error(status, message=None, *, without_database=False):
+    """The error page for a status, with a message people can act on. It is drawn even
+    while the database fails: the page then does not show who is signed in (which is
+    read from the database)."""
     status = status if status in ERROR_TITLES else 400 if status < 500 else 500
-    body = render_template(
+    if without_database:
+        _draw_for_a_visitor()
+    try:
+        return _error_page(status, message), status
+    except (SQLAlchemyError, DomainError):
+        # The database failed while the page read the signed-in user.
+        _rollback_quietly()
+        _draw_for_a_visitor()
+        return _error_page(status, message), status
+
+
+def _error_page(status, message):
+    return render_template(
         "errors/error.html",
         status=status,
         title=ERROR_TITLES[status],
-        message=message or ERROR_TEXTS[status],
-        signed_in=current_user.is_authenticated,
+        message=str(message or ERROR_TEXTS[status]),
     )
-    return body, status
+
+
+def _draw_for_a_visitor():
+    # Flask-Login keeps the request's user in g; a visitor needs no database.
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _rollback_quietly():
+    try:
+        db.session.rollback()
+    except (SQLAlchemyError, DomainError):
+        db.session.close()
 
 
 def _http_error(error):
@@ -224,7 +247,11 @@ def _refused_by_the_database(_error):
 
 def _domain_error(error):
     # What the service changed before it said no is undone before the page is drawn.
-    db.session.rollback()
-    body, status = render_error(error.status, str(error.message) if error.status >= 400 else None)
+    _rollback_quietly()
+    body, status = render_error(
+        error.status,
+        error.message if error.status >= 400 else None,
+        without_database=isinstance(error, DatabaseUnavailable),
+    )
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
     return body, status, headers
