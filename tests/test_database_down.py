@@ -99,6 +99,8 @@ def test_the_token_endpoint_answers_503(unreachable):
     assert response.content_type == PROBLEM
 
 
-def test_health_says_the_database_is_unreachable(unreachable):
-    response = unreachable.test_client().get("/api/v1/health")
+@pytest.mark.parametrize("path", ["/health", "/api/v1/health"])
+def test_health_says_the_database_is_unreachable(unreachable, path):
+    response = unreachable.test_client().get(path)
     assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
