@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from flask import Request, current_app, g, render_template, request
+from flask import session as cookie_session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -13,7 +14,8 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from portal.errors import ChangedMeanwhile, DatabaseUnavailable, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.i18n import format_local
+from portal.htmx import ASKED as ASKED_HTMX
+from portal.i18n import NEGOTIATED, format_local
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -111,10 +113,40 @@ def _refuse_unusable_characters():
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def _what_may_be_kept(response):
+    """Answers to a signed-in person (a session cookie) or an API token carry their
+    data: nobody keeps them (no-store), unless the view chose its own caching (the slot
+    answers revalidate with ETags). Vary names what an answer depends on: the session
+    (Flask adds Cookie when it was read), the token, the language and HTMX."""
+    if g.pop(ASKED_HTMX, False):
+        response.vary.add("HX-Request")
+    if g.pop(NEGOTIATED, False):
+        response.vary.add("Accept-Language")
+    if request.path.startswith("/api/"):
+        response.vary.add("Authorization")
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    if "Authorization" in request.headers or _signed_in():
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_in():
+    visitor = cookie_session._get_current_object()
+    accessed = getattr(visitor, "accessed", False)
+    if "_user_id" in visitor:
+        return True  # and Flask adds Vary: Cookie
+    # Looking is not using: an anonymous answer adds no Vary: Cookie for this.
+    if hasattr(visitor, "accessed"):
+        visitor.accessed = accessed
+    return False
+
+
 def init_app(app):
     """Register the error pages and the helpers every template uses."""
     app.request_class = PortalRequest
     app.before_request(_refuse_unusable_characters)
+    app.after_request(_what_may_be_kept)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(IntegrityError, _refused_by_the_database)

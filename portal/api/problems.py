@@ -13,6 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.errors import ChangedMeanwhile, DomainError
 from portal.extensions import limiter
+from portal.i18n import negotiated
 from portal.web import ERROR_TEXTS
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,6 +63,7 @@ def is_api_request():
 
 def api_language():
     """The language of an API response: ?lang=, then Accept-Language, then the default."""
+    negotiated()
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang")
     if lang in languages:
