@@ -46,7 +46,10 @@ def unreachable(request, tmp_path):
 def _signed_in(client):
     """A visitor whose session cookie names a signed-in user (as before the outage)."""
     with client.session_transaction() as session:
-        session["_user_id"] = "1:1"
+        # user 1, session version 1, signed in a minute ago
+        now = int(utcnow().timestamp())
+        session["_user_id"] = f"1:1:{now - 60}"
+        session["seen_at"] = now - 60
         session["_fresh"] = True
     return client
 

@@ -149,6 +149,13 @@ def change_password(*, user, current_password, new_password):
     db.session.flush()
 
 
+def end_sessions(*, user):
+    """Sign the user out everywhere: every session cookie, remember-me cookie and API
+    token issued before now stops working (they carry the old session version)."""
+    user.session_version += 1
+    db.session.flush()
+
+
 def set_locale(*, user, locale, languages):
     """Remember a signed-in user's language."""
     if locale not in languages:

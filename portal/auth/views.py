@@ -1,11 +1,13 @@
 """Sign in, sign out, register, change password, pick a language."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -28,6 +30,7 @@ from portal.auth.forms import (
     LogoutForm,
     RegisterForm,
 )
+from portal.auth.models import Role
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.htmx import hx_redirect, is_htmx
@@ -36,18 +39,85 @@ from portal.web import errors_on
 bp = Blueprint("auth", __name__)
 
 
+# A session's id is "user:session version:signed-in instant" (seconds): the remember-me
+# cookie carries the same id, so the lifetime holds for it too, and a sign-out (a new
+# session version) ends both. The session also keeps when it was last used.
+SEEN_AT = "seen_at"
+# A session in use is stamped again at most this often (seconds), so most answers send
+# no new cookie.
+SEEN_STEP = 60
+SESSION_ENDED = "portal_session_ended"
+
+ENDED_MESSAGES = {
+    "idle": _l("You were signed out after a while without activity. Please sign in again."),
+    "lifetime": _l("Your session reached its time limit. Please sign in again."),
+}
+
+
+def _limits(user):
+    """Seconds a session of this user may sit unused, and may last at all."""
+    config = current_app.config
+    kind = "PATIENT" if user.role == Role.PATIENT else "STAFF"
+    return (
+        config[f"SESSION_IDLE_MINUTES_{kind}"] * 60,
+        config[f"SESSION_LIFETIME_HOURS_{kind}"] * 3600,
+    )
+
+
+def _now():
+    return int(utcnow().timestamp())
+
+
+def sign_in(user, *, remember=False):
+    """Start a session for the user. Only patients may be kept signed in after the
+    browser closes, and then no longer than their session lifetime."""
+    _idle, lifetime = _limits(user)
+    login_user(
+        user,
+        remember=remember and user.role == Role.PATIENT,
+        duration=timedelta(seconds=lifetime),
+    )
+    now = _now()
+    session["_user_id"] = f"{user.get_id()}:{now}"
+    session[SEEN_AT] = now
+
+
+def _end_this_session(reason):
+    session.pop("_user_id", None)
+    session.pop(SEEN_AT, None)
+    session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie
+    setattr(g, SESSION_ENDED, reason)
+
+
 def init_login_manager(login_manager):
-    """Load users from the session cookie; an outdated session version signs them out."""
+    """Load users from the session cookie; an outdated session version, a session left
+    unused too long or one past its lifetime signs them out."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open that page.")
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
     def load_user(session_id):
-        user_id, _sep, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+        parts = session_id.split(":")
+        if len(parts) != 3 or not all(part.isdigit() for part in parts):
             return None
-        return services.signed_in_user(user_id=int(user_id), session_version=int(version))
+        user_id, version, signed_in_at = (int(part) for part in parts)
+        user = services.signed_in_user(user_id=user_id, session_version=version)
+        if user is None:
+            return None
+        idle, lifetime = _limits(user)
+        now = _now()
+        # No stamp: the session was just restored from the remember-me cookie.
+        seen_at = session.get(SEEN_AT)
+        if now - signed_in_at > lifetime:
+            _end_this_session("lifetime")
+            return None
+        if seen_at is not None and now - seen_at > idle:
+            _end_this_session("idle")
+            return None
+        if seen_at is None or now - seen_at >= SEEN_STEP:
+            session[SEEN_AT] = now
+        return user
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -55,7 +125,8 @@ def init_login_manager(login_manager):
         if is_htmx():
             # Never swap the login page into a fragment: navigate the whole page.
             return hx_redirect(target)
-        flash(login_manager.login_message, "info")
+        ended = g.get(SESSION_ENDED)
+        flash(ENDED_MESSAGES[ended] if ended else login_manager.login_message, "info")
         return redirect(target)
 
 
@@ -113,7 +184,7 @@ def login():
             session.clear()
             if lang and not user.locale:
                 user.locale = lang
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data) or home_url(user), 303)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
@@ -124,6 +195,9 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # Every copy of this session, and every other device and token, ends too.
+            services.end_sessions(user=current_user._get_current_object())
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("home.index"), 303)
@@ -142,7 +216,7 @@ def register():
                 password=form.password.data,
                 locale=session.get("lang"),
             )
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.full_name), "success")
             return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200
@@ -162,7 +236,7 @@ def change_password():
                 new_password=form.new_password.data,
             )
             # Sign in again under the new session version; other devices are signed out.
-            login_user(user)
+            sign_in(user)
             flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200
@@ -186,7 +260,7 @@ def activate(token):
                 session.clear()
                 if lang and not user.locale:
                     user.locale = lang
-                login_user(user)
+                sign_in(user)
                 flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
                 return redirect(home_url(user), 303)
         except InvalidToken:
