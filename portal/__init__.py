@@ -150,6 +150,7 @@ def _register_blueprints(app):
     from portal.auth.views import bp as auth_bp
     from portal.booking.schedule import bp as schedule_bp
     from portal.booking.views import bp as booking_bp
+    from portal.care.views import bp as care_bp
     from portal.directory.views import bp as directory_bp
     from portal.home.views import bp as home_bp
     from portal.scheduling.views import bp as scheduling_bp
@@ -158,6 +159,7 @@ def _register_blueprints(app):
     app.register_blueprint(auth_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(care_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(schedule_bp, url_prefix="/doctor/schedule")
     app.register_blueprint(scheduling_bp, url_prefix="/doctor")

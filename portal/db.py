@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from flask import current_app, g, has_app_context, request
 from flask import session as cookie_session
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -230,6 +230,15 @@ def init_app(app, session):
 
 KEEP_CHANGES = "portal_keep_changes"
 SESSION_BEFORE = "portal_session_before"
+
+
+def database_ok(session):
+    """True when the database answers a trivial query (the request's end rolls back)."""
+    try:
+        session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, DatabaseBusy, DatabaseUnavailable):
+        return False
+    return True
 
 
 def keep_changes():

@@ -6,7 +6,9 @@ The fuzz tests send generated query strings and form bodies to every HTML page, 
 visitor and signed in as each role (Schemathesis does the same for the API in
 tests/api/test_schemathesis.py)."""
 
+import importlib
 import inspect
+import pkgutil
 import re
 from datetime import timedelta
 
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
+import portal
 from portal.auth.models import Role
 from portal.booking.models import Appointment
 from portal.db import utcnow
@@ -131,27 +134,17 @@ def test_json_nested_deeply_is_invalid_json(client, depth, opening):
 
 def _form_field_names():
     """Every field name of every form the pages draw, so generated bodies reach them."""
-    import portal.admin.forms
-    import portal.auth.forms
-    import portal.booking.forms
-    import portal.booking.schedule_forms
-    import portal.directory.forms
-    import portal.scheduling.forms
-
     names = set()
-    for module in (
-        portal.admin.forms,
-        portal.auth.forms,
-        portal.booking.forms,
-        portal.booking.schedule_forms,
-        portal.directory.forms,
-        portal.scheduling.forms,
-    ):
+    for info in pkgutil.walk_packages(portal.__path__, "portal."):
+        if not info.name.rsplit(".", 1)[-1].endswith("forms"):
+            continue
+        module = importlib.import_module(info.name)
         for _name, value in inspect.getmembers(module, inspect.isclass):
             if issubclass(value, wtforms.Form):
                 for attribute, field in vars(value).items():
                     if isinstance(field, UnboundField):
                         names.add(attribute)
+    assert {"email", "full_name", "reason", "name"} <= names
     return sorted(names)
 
 

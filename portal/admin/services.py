@@ -11,11 +11,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
+from portal.audit.models import AuditEvent
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
 from portal.booking import services as booking
 from portal.booking.models import Appointment, Status
+from portal.care import services as care
 from portal.directory import services as directory
 from portal.directory.models import Clinic, Department, Doctor, Patient, doctor_departments
 from portal.extensions import db
@@ -287,7 +290,7 @@ def future_appointments(*, actor, doctor, now):
 def patient(*, actor, patient_id):
     """One patient record for the admin pages, or NotFound."""
     _admin(actor)
-    return directory.get_patient(actor=actor, patient_id=patient_id)
+    return care.get_patient(actor=actor, patient_id=patient_id)
 
 
 def doctor_choices(*, actor, q=None, active_only=True, limit=CHOICES_LIMIT):
@@ -341,3 +344,17 @@ def export_appointments(*, actor, limit=None, **filters):
     """Appointments for the CSV export with the list's filters and order, at most `limit`;
     returns (rows, truncated). One query."""
     return booking.export_appointments(actor=actor, limit=limit or EXPORT_LIMIT, **filters)
+
+
+def audit_events(*, actor, entity_type=None, action=None, actor_id=None, page=1, per_page=50):
+    """The audit trail, newest first, filtered and a page at a time."""
+    _admin(actor)
+    statement = select(AuditEvent).options(joinedload(AuditEvent.actor))
+    if entity_type:
+        statement = statement.where(AuditEvent.entity_type == entity_type)
+    if action:
+        statement = statement.where(AuditEvent.action == action.strip())
+    if actor_id:
+        statement = statement.where(AuditEvent.actor_id == actor_id)
+    statement = statement.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    return paginate(statement, page=page, per_page=per_page)

@@ -14,6 +14,7 @@ from portal.api.routing import FORM, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
 from portal.auth import services as auth
 from portal.db import keep_changes, utcnow
+from portal.directory import services as directory
 from portal.errors import ValidationFailed
 from portal.extensions import limiter
 
@@ -71,7 +72,7 @@ def _required(field):
     location=True,
 )
 def register(body):
-    user = auth.register_patient(
+    user = directory.register_patient(
         email=body.email,
         full_name=body.full_name,
         password=body.password,

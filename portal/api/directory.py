@@ -12,6 +12,7 @@ from portal.api.outputs import (
 )
 from portal.api.problems import api_language
 from portal.api.routing import no_content, operation, reply
+from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
 
@@ -324,5 +325,5 @@ def update_doctor(caller, doctor_id, body):
 )
 def delete_doctor(caller, doctor_id, query):
     doctor = directory.get_doctor(doctor_id)
-    directory.deactivate_doctor(actor=caller, doctor=doctor, reason=query.reason, now=utcnow())
+    booking.deactivate_doctor(actor=caller, doctor=doctor, reason=query.reason, now=utcnow())
     return no_content()

@@ -3,13 +3,13 @@
 from flask import current_app
 from flask_limiter.util import get_remote_address
 
+from portal import db as database
 from portal.api import schemas
 from portal.api.outputs import settings_out
 from portal.api.problems import HTTP_DETAILS, ApiError
 from portal.api.routing import operation, reply
 from portal.booking import services as booking
-from portal.extensions import limiter
-from portal.home import services as home
+from portal.extensions import db, limiter
 
 
 @operation(
@@ -31,7 +31,7 @@ from portal.home import services as home
     scope="api-health",
 )
 def health():
-    if not home.database_ok():
+    if not database.database_ok(db.session):
         raise ApiError(503, "unavailable", HTTP_DETAILS[500], extra={"database": "unreachable"})
     return reply(schemas.HealthOut(status="ok", database="ok"))
 

@@ -5,6 +5,7 @@ from flask import url_for
 from portal.api import schemas
 from portal.api.outputs import created_patient_out, patient_out
 from portal.api.routing import no_content, operation, reply
+from portal.care import services as care
 from portal.db import utcnow
 from portal.directory import services as directory
 
@@ -23,9 +24,7 @@ TAG = "Patients"
     errors=(403,),
 )
 def list_patients(caller, query):
-    page = directory.list_patients(
-        actor=caller, q=query.q, page=query.page, per_page=query.per_page
-    )
+    page = care.list_patients(actor=caller, q=query.q, page=query.page, per_page=query.per_page)
     return reply(
         schemas.PatientPage(
             # Everyone in this list is someone the caller may see in full.
@@ -66,8 +65,8 @@ def create_patient(caller, body):
     errors=(404,),
 )
 def get_patient(caller, patient_id):
-    patient = directory.get_patient(actor=caller, patient_id=patient_id)
-    return reply(patient_out(patient, directory.can_see_medical(caller, patient)))
+    patient = care.get_patient(actor=caller, patient_id=patient_id)
+    return reply(patient_out(patient, care.can_see_medical(caller, patient)))
 
 
 @operation(
@@ -81,7 +80,7 @@ def get_patient(caller, patient_id):
     errors=(403, 404),
 )
 def update_patient(caller, patient_id, body):
-    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    patient = care.get_patient(actor=caller, patient_id=patient_id)
     directory.update_patient(
         actor=caller, patient=patient, now=utcnow(), **body.model_dump(exclude_unset=True)
     )
@@ -99,7 +98,7 @@ def update_patient(caller, patient_id, body):
 )
 def assign_patient(caller, doctor_id, patient_id):
     doctor = directory.get_doctor(doctor_id)
-    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    patient = care.get_patient(actor=caller, patient_id=patient_id)
     directory.assign_patient(actor=caller, doctor=doctor, patient=patient)
     return no_content()
 
@@ -115,6 +114,6 @@ def assign_patient(caller, doctor_id, patient_id):
 )
 def unassign_patient(caller, doctor_id, patient_id):
     doctor = directory.get_doctor(doctor_id)
-    patient = directory.get_patient(actor=caller, patient_id=patient_id)
+    patient = care.get_patient(actor=caller, patient_id=patient_id)
     directory.unassign_patient(actor=caller, doctor=doctor, patient=patient)
     return no_content()

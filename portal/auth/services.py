@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -12,10 +12,9 @@ from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
 from portal.auth.errors import InvalidToken
-from portal.auth.models import ActivationToken, IdempotencyKey, RefreshToken, Role, User
+from portal.auth.models import ActivationToken, IdempotencyKey, RefreshToken, User
 from portal.auth.passwords import check_password, hash_password, password_problems
 from portal.db import utcnow
-from portal.directory.models import Patient
 from portal.errors import Conflict, NotAllowed, ValidationFailed
 from portal.extensions import db
 
@@ -99,28 +98,6 @@ def create_user(*, email, full_name, password, role, locale=None, actor=None):
         entity_id=user.id,
         changes={"role": role},
     )
-    return user
-
-
-def register_patient(*, email, full_name, password, locale=None, phone="", date_of_birth=None):
-    """Self-registration: a patient account and its patient record (phone and date of
-    birth optional)."""
-    phone = (phone or "").strip()
-    errors = {}
-    if len(phone) > 40:
-        errors["phone"] = [_l("Use at most %(count)d characters.", count=40)]
-    if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= utcnow().date():
-        errors["date_of_birth"] = [_l("Enter a date of birth in the past.")]
-    try:
-        user = create_user(
-            email=email, full_name=full_name, password=password, role=Role.PATIENT, locale=locale
-        )
-    except ValidationFailed as error:
-        raise ValidationFailed(errors={**error.errors, **errors}) from None
-    if errors:
-        raise ValidationFailed(errors=errors)
-    db.session.add(Patient(user=user, phone=phone, date_of_birth=date_of_birth))
-    db.session.flush()
     return user
 
 

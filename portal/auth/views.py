@@ -1,4 +1,4 @@
-"""Sign in, sign out, register, change password, pick a language."""
+"""Sign in, sign out, change password, pick a language."""
 
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -28,7 +28,6 @@ from portal.auth.forms import (
     LanguageForm,
     LoginForm,
     LogoutForm,
-    RegisterForm,
 )
 from portal.auth.models import Role
 from portal.db import utcnow
@@ -201,26 +200,6 @@ def logout():
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("home.index"), 303)
-
-
-@bp.route("/register", methods=["GET", "POST"])
-def register():
-    if current_user.is_authenticated:
-        return redirect(home_url(current_user))
-    form = RegisterForm()
-    if form.validate_on_submit():
-        with errors_on(form):
-            user = services.register_patient(
-                email=form.email.data,
-                full_name=form.full_name.data,
-                password=form.password.data,
-                locale=session.get("lang"),
-            )
-            sign_in(user)
-            flash(_("Welcome, %(name)s. Your account is ready.", name=user.full_name), "success")
-            return redirect(home_url(user), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/register.html", form=form), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -1,8 +1,8 @@
-"""Forms for booking, cancelling and rescheduling."""
+"""Forms for finding a doctor, booking, cancelling and rescheduling."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, SearchField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -26,3 +26,19 @@ class CancelForm(FlaskForm):
 
 class RescheduleForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
+
+
+class FindDoctorForm(FlaskForm):
+    """The directory's filters: read from the query string, so a search is a shareable URL.
+
+    Choices are filled by the view; an unknown value is ignored rather than refused, as a
+    stale bookmark (a department since closed) should still show a page.
+    """
+
+    class Meta:
+        csrf = False
+
+    department = SelectField(_l("Department"), validate_choice=False)
+    clinic = SelectField(_l("Clinic"), validate_choice=False)
+    city = SelectField(_l("City"), validate_choice=False)
+    q = SearchField(_l("Name"), render_kw={"autocomplete": "off", "maxlength": 100})

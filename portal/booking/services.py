@@ -17,6 +17,7 @@ from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCance
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Clinic, Doctor, Patient
+from portal.directory.services.common import clean_text
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
@@ -542,3 +543,45 @@ def read_booking_settings(*, actor):
     """The booking rules in force, for an admin."""
     require_role(actor, Role.ADMIN)
     return get_booking_settings()
+
+
+def deactivate_doctor(*, actor, doctor, reason, now):
+    """Take a doctor out of the directory and the slots; their future appointments are
+    cancelled with the reason, which their patients see (admin)."""
+    require_role(actor, Role.ADMIN)
+    reason = clean_text({}, "reason", reason, limit=500) or str(
+        _l("The doctor is no longer available.")
+    )
+    # The doctor's row lock first, as booking takes it: a booking in progress commits
+    # before the future visits are read, and one that follows sees the doctor gone.
+    db.session.execute(
+        select(Doctor)
+        .where(Doctor.id == doctor.id)
+        .options(joinedload(Doctor.user))
+        .with_for_update(of=Doctor)
+        .execution_options(populate_existing=True)
+    )
+    doctor.is_active = False
+    doctor.user.is_active = False
+    doctor.user.session_version += 1
+    future = db.session.scalars(
+        select(Appointment).where(
+            Appointment.doctor_id == doctor.id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at > now,
+        )
+    ).all()
+    for appointment in future:
+        appointment.status = Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancelled_by_id = actor.id
+        appointment.cancel_reason = reason
+    record_event(
+        actor=actor,
+        action="doctor.deactivated",
+        entity_type="doctor",
+        entity_id=doctor.id,
+        changes={"reason": reason, "cancelled_appointments": len(future)},
+    )
+    db.session.flush()
+    return len(future)

@@ -4,8 +4,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from portal import revalidation
 from portal.auth.models import Role
@@ -13,10 +15,12 @@ from portal.auth.services import require_role
 from portal.booking import services
 from portal.booking.calendar import appointment_ics
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
-from portal.booking.forms import BookForm, CancelForm, RescheduleForm
+from portal.booking.forms import BookForm, CancelForm, FindDoctorForm, RescheduleForm
 from portal.booking.models import Status
 from portal.booking.picker import DaySlots, build_picker
+from portal.booking.schedule_rows import next_free_slots
 from portal.db import read_only, utcnow
+from portal.directory import services as directory
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
@@ -35,6 +39,82 @@ def _parse_start(value):
     except ValueError:
         return None
     return start if start.tzinfo is not None else None
+
+
+PER_PAGE = 20
+Q_MAX = 100
+
+
+def _page_number():
+    return request.args.get("page", 1, type=int)
+
+
+def _chosen_id(value, allowed):
+    """A filter's id when it is one of the offered choices, else None (no filter)."""
+    return int(value) if value and value.isdigit() and int(value) in allowed else None
+
+
+def _doctor_results(page_template, **context):
+    """A page of doctors with each one's next free time: the whole page, or for HTMX the
+    results plus, out of band, the live region that announces how many were found."""
+    results = context["results"]
+    context["next_slots"] = next_free_slots(
+        results.items, now=utcnow(), settings=services.get_booking_settings()
+    )
+    response = render_partial(page_template, "booking/_results.html", **context)
+    if is_htmx():
+        count = render_template("booking/_result_count.html", results=results, oob=True)
+        response.set_data(response.get_data(as_text=True) + count)
+    return response
+
+
+# The public directory -----------------------------------------------------------------
+
+
+@bp.get("/find")
+def find():
+    form = FindDoctorForm(request.args)
+    lang = str(get_locale())
+    departments = directory.list_departments()
+    clinics = directory.clinic_choices()
+    cities = directory.list_cities()
+    form.department.choices = [
+        SelectChoice("", _("Any department")),
+        *(SelectChoice(str(item.id), item.translated("name", lang)) for item in departments),
+    ]
+    form.clinic.choices = [
+        SelectChoice("", _("Any clinic")),
+        *(SelectChoice(str(clinic_id), f"{name} ({city})") for clinic_id, name, city in clinics),
+    ]
+    form.city.choices = [
+        SelectChoice("", _("Any city")),
+        *(SelectChoice(city, city) for city in cities),
+    ]
+    results = directory.search_doctors(
+        department_id=_chosen_id(form.department.data, {item.id for item in departments}),
+        clinic_id=_chosen_id(form.clinic.data, {clinic_id for clinic_id, _name, _city in clinics}),
+        city=form.city.data if form.city.data in cities else None,
+        q=(form.q.data or "")[:Q_MAX],
+        page=_page_number(),
+        per_page=PER_PAGE,
+    )
+    return _doctor_results("booking/find.html", form=form, results=results)
+
+
+@bp.get("/departments/<int:department_id>")
+def department(department_id):
+    record = directory.get_department(department_id)
+    results = directory.search_doctors(
+        department_id=record.id, page=_page_number(), per_page=PER_PAGE
+    )
+    return _doctor_results("booking/department.html", department=record, results=results)
+
+
+@bp.get("/clinics/<int:clinic_id>")
+def clinic(clinic_id):
+    record = directory.get_clinic(clinic_id)
+    results = directory.search_doctors(clinic_id=record.id, page=_page_number(), per_page=PER_PAGE)
+    return _doctor_results("booking/clinic.html", clinic=record, results=results)
 
 
 # The doctor page and its slot picker ------------------------------------------------

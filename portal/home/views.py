@@ -3,13 +3,13 @@
 from flask import Blueprint, jsonify, redirect, render_template, request
 from flask_login import current_user, login_required
 
+from portal import db as database
 from portal.auth.views import home_url
 from portal.booking import schedule
 from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
-from portal.extensions import limiter
-from portal.home import services
+from portal.extensions import db, limiter
 
 bp = Blueprint("home", __name__)
 
@@ -43,6 +43,6 @@ def doctor():
 @limiter.limit("60 per minute")
 def health():
     """For load balancers and the container healthcheck."""
-    if services.database_ok():
+    if database.database_ok(db.session):
         return jsonify(status="ok", database="ok")
     return jsonify(status="unavailable", database="unreachable"), 503

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from portal.admin.services import audit_events
 from portal.audit.models import AuditEvent
-from portal.audit.services import list_events, record_event
+from portal.audit.services import record_event
 from portal.booking.models import BookingSettings
 from portal.db import utcnow
 from portal.errors import NotAllowed
@@ -139,11 +140,11 @@ def test_the_trail_filters(as_admin, trail, query, expected):
     assert actions(as_admin.get("/admin/audit", query_string=query).text) == expected
 
 
-def test_only_admins_may_list_events(db, trail, make_user):
+def test_only_admins_may_audit_events(db, trail, make_user):
     with pytest.raises(NotAllowed):
-        list_events(actor=make_user("doctor"))
+        audit_events(actor=make_user("doctor"))
     with pytest.raises(NotAllowed):
-        list_events(actor=None)
-    page = list_events(actor=trail, per_page=3)
+        audit_events(actor=None)
+    page = audit_events(actor=trail, per_page=3)
     assert (page.total, len(page.items)) == (4, 3)
     assert page.items[0].action == "settings.changed"

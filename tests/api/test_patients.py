@@ -139,9 +139,9 @@ def test_health_says_ok(api):
 
 
 def test_health_is_503_when_the_database_is_down(api, monkeypatch):
-    from portal.home import services
+    from portal import db
 
-    monkeypatch.setattr(services, "database_ok", lambda: False)
+    monkeypatch.setattr(db, "database_ok", lambda session: False)
     body = assert_problem(api.get("/health"), 503, "unavailable")
     assert body["database"] == "unreachable"
 

@@ -10,7 +10,6 @@ from portal.auth.models import User
 from portal.booking import services
 from portal.booking.errors import NotChangeable, SlotUnavailable
 from portal.booking.models import Appointment, Status
-from portal.directory import services as directory
 from portal.directory.models import Doctor, Patient
 from portal.errors import NotFound
 from portal.extensions import db as _db
@@ -284,7 +283,7 @@ def deactivation_job(admin_id, doctor_id):
     def job():
         actor = _db.session.get(User, admin_id)
         doctor = _db.session.get(Doctor, doctor_id)
-        directory.deactivate_doctor(actor=actor, doctor=doctor, reason="Moved away", now=NOW)
+        services.deactivate_doctor(actor=actor, doctor=doctor, reason="Moved away", now=NOW)
 
     return job
 

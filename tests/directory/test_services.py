@@ -9,7 +9,9 @@ from portal.audit.models import AuditEvent
 from portal.auth import services as auth
 from portal.auth.errors import InvalidToken
 from portal.auth.models import Role, User
+from portal.booking import services as booking
 from portal.booking.models import Appointment, Status
+from portal.care import services as care
 from portal.directory import services
 from portal.directory.models import Department, Doctor
 from portal.errors import NotAllowed, NotFound, ValidationFailed
@@ -194,7 +196,7 @@ def test_deactivating_a_doctor_cancels_their_future_visits_with_the_reason(
     )
     db.session.add_all([past, future])
     db.session.commit()
-    cancelled = services.deactivate_doctor(actor=admin, doctor=doctor, reason="Retired", now=NOW)
+    cancelled = booking.deactivate_doctor(actor=admin, doctor=doctor, reason="Retired", now=NOW)
     db.session.commit()
     assert cancelled == 1
     assert (future.status, future.cancel_reason) == (Status.CANCELLED, "Retired")
@@ -246,15 +248,15 @@ def test_patients_are_seen_by_admins_themselves_and_their_doctors_only(
     services.assign_patient(actor=admin, doctor=assigned, patient=patient)
     db.session.commit()
     for actor in (admin, patient.user, mine.user, assigned.user):
-        assert services.get_patient(actor=actor, patient_id=patient.id).blood_group == "O+"
+        assert care.get_patient(actor=actor, patient_id=patient.id).blood_group == "O+"
     with pytest.raises(NotFound):
-        services.get_patient(actor=stranger.user, patient_id=patient.id)
-    assert [p.id for p in services.list_patients(actor=mine.user).items] == [patient.id]
-    assert services.list_patients(actor=stranger.user).total == 0
+        care.get_patient(actor=stranger.user, patient_id=patient.id)
+    assert [p.id for p in care.list_patients(actor=mine.user).items] == [patient.id]
+    assert care.list_patients(actor=stranger.user).total == 0
     services.unassign_patient(actor=admin, doctor=assigned, patient=patient)
     db.session.commit()
     with pytest.raises(NotFound):
-        services.get_patient(actor=assigned.user, patient_id=patient.id)
+        care.get_patient(actor=assigned.user, patient_id=patient.id)
 
 
 def test_patients_keep_their_medical_details_and_changes_are_audited_by_name(
@@ -305,7 +307,7 @@ def test_an_admin_creates_a_patient_with_a_login(db, admin):
 
 def test_a_deactivated_account_cannot_be_activated(db, admin, make_clinic, make_department):
     doctor, token = onboard(admin, make_clinic(), [make_department()])
-    services.deactivate_doctor(actor=admin, doctor=doctor, reason="Left", now=NOW)
+    booking.deactivate_doctor(actor=admin, doctor=doctor, reason="Left", now=NOW)
     db.session.commit()
     with pytest.raises(InvalidToken):
         auth.activate_account(token=token, password="saffron-meadow-12", now=NOW)
@@ -316,7 +318,7 @@ def test_a_deactivated_account_cannot_be_activated(db, admin, make_clinic, make_
 def test_a_doctor_account_without_a_profile_lists_no_patients(db, make_user, make_patient):
     make_patient()
     with pytest.raises(NotAllowed):
-        services.list_patients(actor=make_user(Role.DOCTOR))
+        care.list_patients(actor=make_user(Role.DOCTOR))
 
 
 def test_the_name_search_does_not_match_the_title(db, make_doctor, make_user):

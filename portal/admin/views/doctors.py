@@ -16,6 +16,7 @@ from portal.admin.views.common import (
     no_store,
     page_number,
 )
+from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.htmx import hx_redirect
@@ -98,7 +99,7 @@ def deactivate_doctor(doctor_id):
     doctor = services.doctor(actor=current_user, doctor_id=doctor_id)
     form = DeactivateDoctorForm()
     if doctor.is_active and form.validate_on_submit():
-        cancelled = directory.deactivate_doctor(
+        cancelled = booking.deactivate_doctor(
             actor=current_user, doctor=doctor, reason=form.reason.data, now=utcnow()
         )
         flash(

@@ -16,6 +16,7 @@ from portal.admin.views.common import (
     no_store,
     page_number,
 )
+from portal.care import services as care
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.directory.models import BLOOD_GROUPS
@@ -27,7 +28,7 @@ from portal.web import errors_on
 @bp.get("/patients")
 def patients():
     q = request.args.get("q", "").strip()
-    page = directory.list_patients(
+    page = care.list_patients(
         actor=current_user, q=q, page=page_number(), per_page=services.ADMIN_PAGE_SIZE
     )
     return render_template("admin/patients.html", page=page, q=q)
@@ -75,7 +76,7 @@ def _care_context(patient, assign_form=None):
     ]
     return {
         "patient": patient,
-        "care_doctors": directory.doctors_of(patient),
+        "care_doctors": care.doctors_of(patient),
         "assign_form": assign_form,
         "doctor_q": doctor_q,
         "choices_limited": len(choices) >= services.CHOICES_LIMIT,

@@ -12,7 +12,6 @@ from portal.admin.views.common import (
     bp,
     page_number,
 )
-from portal.audit.services import list_events
 from portal.booking import services as booking
 from portal.htmx import hx_redirect
 from portal.web import errors_on, status_label
@@ -43,7 +42,7 @@ def audit():
         "action": (request.args.get("action") or "").strip() or None,
         "actor_id": request.args.get("actor_id", type=int),
     }
-    page = list_events(actor=current_user, **filters, page=page_number(), per_page=50)
+    page = services.audit_events(actor=current_user, **filters, page=page_number(), per_page=50)
     return render_template(
         "admin/audit.html",
         page=page,

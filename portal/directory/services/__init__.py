@@ -1,4 +1,4 @@
-"""The directory: departments, clinics, doctors, patients and care teams, with their rules.
+"""The directory: departments, clinics, doctors and patients, with their rules.
 
 One module per entity; every operation is importable from here as well, so callers
 write `directory.services.create_clinic(...)`."""
@@ -24,7 +24,6 @@ from portal.directory.services.departments import (
 from portal.directory.services.doctors import (
     PROFILE_FIELDS,
     SELF_FIELDS,
-    deactivate_doctor,
     get_doctor,
     list_doctors,
     onboard_doctor,
@@ -35,12 +34,9 @@ from portal.directory.services.patients import (
     MEDICAL_FIELDS,
     PATIENT_FIELDS,
     assign_patient,
-    can_see_medical,
     create_patient,
-    doctors_of,
-    get_patient,
-    list_patients,
     patient_for_user,
+    register_patient,
     unassign_patient,
     update_patient,
 )
@@ -52,26 +48,22 @@ __all__ = [
     "PROFILE_FIELDS",
     "SELF_FIELDS",
     "assign_patient",
-    "can_see_medical",
     "clinic_choices",
     "create_clinic",
     "create_department",
     "create_patient",
     "deactivate_clinic",
     "deactivate_department",
-    "deactivate_doctor",
-    "doctors_of",
     "get_clinic",
     "get_department",
     "get_doctor",
-    "get_patient",
     "list_cities",
     "list_clinics",
     "list_departments",
     "list_doctors",
-    "list_patients",
     "onboard_doctor",
     "patient_for_user",
+    "register_patient",
     "search_doctors",
     "time_zones",
     "unassign_patient",

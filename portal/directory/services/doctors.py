@@ -1,4 +1,4 @@
-"""Doctors: the directory search, onboarding, profiles and deactivation."""
+"""Doctors: the directory search, onboarding and profiles."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -9,7 +9,6 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from portal.audit.services import record_event
 from portal.auth import services as auth
 from portal.auth.models import Role, User
-from portal.booking.models import Appointment, Status
 from portal.directory.models import (
     Clinic,
     Department,
@@ -272,45 +271,3 @@ def update_doctor(*, actor, doctor, **fields):
     audit_changes(actor, doctor, "doctor", changes)
     db.session.flush()
     return doctor
-
-
-def deactivate_doctor(*, actor, doctor, reason, now):
-    """Take a doctor out of the directory and the slots; their future appointments are
-    cancelled with the reason, which their patients see (admin)."""
-    require_admin(actor)
-    reason = clean_text({}, "reason", reason, limit=500) or str(
-        _l("The doctor is no longer available.")
-    )
-    # The doctor's row lock first, as booking takes it: a booking in progress commits
-    # before the future visits are read, and one that follows sees the doctor gone.
-    db.session.execute(
-        select(Doctor)
-        .where(Doctor.id == doctor.id)
-        .options(joinedload(Doctor.user))
-        .with_for_update(of=Doctor)
-        .execution_options(populate_existing=True)
-    )
-    doctor.is_active = False
-    doctor.user.is_active = False
-    doctor.user.session_version += 1
-    future = db.session.scalars(
-        select(Appointment).where(
-            Appointment.doctor_id == doctor.id,
-            Appointment.status == Status.CONFIRMED,
-            Appointment.starts_at > now,
-        )
-    ).all()
-    for appointment in future:
-        appointment.status = Status.CANCELLED
-        appointment.cancelled_at = now
-        appointment.cancelled_by_id = actor.id
-        appointment.cancel_reason = reason
-    record_event(
-        actor=actor,
-        action="doctor.deactivated",
-        entity_type="doctor",
-        entity_id=doctor.id,
-        changes={"reason": reason, "cancelled_appointments": len(future)},
-    )
-    db.session.flush()
-    return len(future)

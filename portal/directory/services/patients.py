@@ -1,93 +1,21 @@
-"""Patients and care teams: records, medical fields and who may see them."""
+"""Patients: records, self-registration, contact and medical details, care assignments."""
 
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
 
 from portal.audit.services import record_event
 from portal.auth import services as auth
-from portal.auth.models import Role, User
-from portal.booking.models import Appointment
-from portal.directory.models import (
-    BLOOD_GROUPS,
-    CareAssignment,
-    Doctor,
-    Patient,
-)
-from portal.directory.services.common import apply_changes, clean_text, like_pattern, require_admin
-from portal.errors import NotAllowed, NotFound, ValidationFailed
+from portal.auth.models import Role
+from portal.db import utcnow
+from portal.directory.models import BLOOD_GROUPS, CareAssignment, Patient
+from portal.directory.services.common import apply_changes, clean_text, require_admin
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
-from portal.pagination import paginate
 
 MEDICAL_FIELDS = ("date_of_birth", "blood_group", "allergies", "emergency_contact")
 PATIENT_FIELDS = ("phone", *MEDICAL_FIELDS)
-
-
-def _cares_for(doctor_id):
-    """Patients in the doctor's care: assigned to them, or with an appointment with them."""
-    return or_(
-        exists().where(
-            CareAssignment.patient_id == Patient.id, CareAssignment.doctor_id == doctor_id
-        ),
-        exists().where(Appointment.patient_id == Patient.id, Appointment.doctor_id == doctor_id),
-    )
-
-
-def list_patients(*, actor, q=None, page=1, per_page=20):
-    """Patients an admin manages (all) or a doctor cares for, a page at a time."""
-    auth.require_role(actor, Role.ADMIN, Role.DOCTOR)
-    statement = (
-        select(Patient)
-        .join(Patient.user)
-        .options(joinedload(Patient.user))
-        .order_by(User.full_name, Patient.id)
-    )
-    if actor.role == Role.DOCTOR:
-        doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == actor.id))
-        if doctor is None:
-            raise NotAllowed()
-        statement = statement.where(_cares_for(doctor.id))
-    if q and q.strip():
-        pattern = like_pattern(q)
-        statement = statement.where(
-            or_(
-                User.full_name.ilike(pattern),
-                User.email.ilike(pattern),
-                Patient.phone.ilike(pattern),
-            )
-        )
-    return paginate(statement, page=page, per_page=per_page)
-
-
-def can_see_medical(actor, patient):
-    """Medical fields are for the patient, their doctors and admins."""
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        return False
-    if actor.role == Role.ADMIN or patient.user_id == actor.id:
-        return True
-    if actor.role == Role.DOCTOR:
-        doctor = db.session.scalar(select(Doctor).where(Doctor.user_id == actor.id))
-        return (
-            doctor is not None
-            and db.session.scalar(
-                select(Patient.id).where(Patient.id == patient.id, _cares_for(doctor.id))
-            )
-            is not None
-        )
-    return False
-
-
-def get_patient(*, actor, patient_id):
-    """One patient record for someone who may see it; NotFound for anyone else."""
-    auth.require_role(actor, Role.ADMIN, Role.DOCTOR, Role.PATIENT)
-    patient = db.session.scalar(
-        select(Patient).where(Patient.id == patient_id).options(joinedload(Patient.user))
-    )
-    if patient is None or not can_see_medical(actor, patient):
-        raise NotFound()
-    return patient
 
 
 def patient_for_user(user):
@@ -99,17 +27,26 @@ def patient_for_user(user):
     return patient
 
 
-def doctors_of(patient):
-    """The active doctors a patient is assigned to, with their clinics."""
-    return db.session.scalars(
-        select(Doctor)
-        .join(CareAssignment, CareAssignment.doctor_id == Doctor.id)
-        .where(CareAssignment.patient_id == patient.id, Doctor.is_active.is_(True))
-        .options(
-            joinedload(Doctor.user), joinedload(Doctor.clinic), selectinload(Doctor.departments)
+def register_patient(*, email, full_name, password, locale=None, phone="", date_of_birth=None):
+    """Self-registration: a patient account and its patient record (phone and date of
+    birth optional)."""
+    phone = (phone or "").strip()
+    errors = {}
+    if len(phone) > 40:
+        errors["phone"] = [_l("Use at most %(count)d characters.", count=40)]
+    if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= utcnow().date():
+        errors["date_of_birth"] = [_l("Enter a date of birth in the past.")]
+    try:
+        user = auth.create_user(
+            email=email, full_name=full_name, password=password, role=Role.PATIENT, locale=locale
         )
-        .order_by(Doctor.id)
-    ).all()
+    except ValidationFailed as error:
+        raise ValidationFailed(errors={**error.errors, **errors}) from None
+    if errors:
+        raise ValidationFailed(errors=errors)
+    db.session.add(Patient(user=user, phone=phone, date_of_birth=date_of_birth))
+    db.session.flush()
+    return user
 
 
 def _patient_values(errors, values, *, today):

@@ -1,7 +1,7 @@
-"""Forms of the public directory and of the patient's own profile.
+"""Forms of the patient's own profile and of a doctor's patient search.
 
 They only parse input; the rules (lengths, a date of birth in the past, a known blood
-group) live in portal/directory/services/, so the API applies the same ones.
+group) live in the services, so the API applies the same ones.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -10,22 +10,6 @@ from wtforms import DateField, SearchField, SelectChoice, SelectField, StringFie
 from wtforms.validators import Optional
 
 from portal.directory.models import BLOOD_GROUPS
-
-
-class FindDoctorForm(FlaskForm):
-    """The directory's filters: read from the query string, so a search is a shareable URL.
-
-    Choices are filled by the view; an unknown value is ignored rather than refused, as a
-    stale bookmark (a department since closed) should still show a page.
-    """
-
-    class Meta:
-        csrf = False
-
-    department = SelectField(_l("Department"), validate_choice=False)
-    clinic = SelectField(_l("Clinic"), validate_choice=False)
-    city = SelectField(_l("City"), validate_choice=False)
-    q = SearchField(_l("Name"), render_kw={"autocomplete": "off", "maxlength": 100})
 
 
 class PatientSearchForm(FlaskForm):
