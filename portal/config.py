@@ -38,7 +38,11 @@ def from_environment(instance_path):
         "FORCE_HTTPS": env.get("FORCE_HTTPS", "False") == "True",
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Failed sign-ins, at the form and the token endpoint together (auth/limits.py).
+        "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": env.get(
+            "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "5 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per hour"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "API_ACCESS_TOKEN_MINUTES": int(env.get("API_ACCESS_TOKEN_MINUTES", "15")),

@@ -17,10 +17,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import services
+from portal.auth import limits, services
 from portal.auth.errors import InvalidToken
 from portal.auth.forms import (
     ActivateForm,
@@ -31,7 +30,6 @@ from portal.auth.forms import (
 )
 from portal.auth.models import Role
 from portal.db import utcnow
-from portal.extensions import limiter
 from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
 
@@ -147,31 +145,8 @@ def home_url(user):
     return url_for(endpoints[user.role])
 
 
-def _account_key():
-    email = (request.form.get("email") or "").strip().lower()
-    return "login-account:" + email
-
-
-def _failed(response):
-    # Only failed sign-ins count towards the limits.
-    return response.status_code != 303
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    key_func=get_remote_address,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-address",
-)
+@limits.limited
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -184,7 +159,8 @@ def login():
             if lang and not user.locale:
                 user.locale = lang
             sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data) or home_url(user), 303)
+            response = redirect(safe_next(form.next.data) or home_url(user), 303)
+            return limits.remember_device(response, user.email)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
