@@ -9,10 +9,17 @@ from flask import session as cookie_session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from portal.errors import ChangedMeanwhile, DatabaseUnavailable, DomainError, ValidationFailed
+from portal.errors import (
+    ChangedMeanwhile,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    DomainError,
+    ValidationFailed,
+)
 from portal.extensions import db
 from portal.htmx import ASKED as ASKED_HTMX
 from portal.i18n import NEGOTIATED, format_local
@@ -150,6 +157,7 @@ def init_app(app):
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(IntegrityError, _refused_by_the_database)
+    app.register_error_handler(PoolTimeout, _every_connection_in_use)
     app.jinja_env.filters["local"] = format_local
 
     @app.context_processor
@@ -275,6 +283,11 @@ def _http_error(error):
 def _refused_by_the_database(_error):
     # A unique index or another rule refused what a request saved at the same moment.
     return _domain_error(ChangedMeanwhile())
+
+
+def _every_connection_in_use(_error):
+    # Every pooled connection stayed busy longer than a request waits for one.
+    return _domain_error(DatabaseBusy())
 
 
 def _domain_error(error):

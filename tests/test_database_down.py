@@ -14,6 +14,7 @@ from portal import create_app
 from portal.api.security import issue_access_token
 from portal.auth.models import User
 from portal.db import utcnow
+from portal.extensions import db as _db
 from tests.conftest import config_for
 
 PROBLEM = "application/problem+json"
@@ -107,3 +108,29 @@ def test_health_says_the_database_is_unreachable(unreachable, path):
     response = unreachable.test_client().get(path)
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
+
+
+@pytest.fixture
+def one_connection(tmp_path):
+    """An app whose pool holds one connection and waits a moment for it."""
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2}
+    app = create_app(config_for(url, SQLALCHEMY_ENGINE_OPTIONS=options))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["/find", "/api/v1/doctors"])
+def test_every_connection_in_use_answers_503_not_500(one_connection, path):
+    with one_connection.app_context():
+        held = _db.engine.connect()  # another request holds the only connection
+        try:
+            response = one_connection.test_client().get(path)
+        finally:
+            held.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
