@@ -1,13 +1,11 @@
 """Sign in, sign out, change password, pick a language."""
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -17,9 +15,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from portal.auth import limits, services
+from portal.auth import limits, services, sessions, two_factor_views, url_tokens
 from portal.auth.errors import InvalidToken
 from portal.auth.forms import (
     ActivateForm,
@@ -28,62 +26,13 @@ from portal.auth.forms import (
     LoginForm,
     LogoutForm,
 )
-from portal.auth.models import Role
 from portal.db import utcnow
 from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
 
 bp = Blueprint("auth", __name__)
 
-
-# A session's id is "user:session version:signed-in instant" (seconds): the remember-me
-# cookie carries the same id, so the lifetime holds for it too, and a sign-out (a new
-# session version) ends both. The session also keeps when it was last used.
-SEEN_AT = "seen_at"
-# A session in use is stamped again at most this often (seconds), so most answers send
-# no new cookie.
-SEEN_STEP = 60
-SESSION_ENDED = "portal_session_ended"
-
-ENDED_MESSAGES = {
-    "idle": _l("You were signed out after a while without activity. Please sign in again."),
-    "lifetime": _l("Your session reached its time limit. Please sign in again."),
-}
-
-
-def _limits(user):
-    """Seconds a session of this user may sit unused, and may last at all."""
-    config = current_app.config
-    kind = "PATIENT" if user.role == Role.PATIENT else "STAFF"
-    return (
-        config[f"SESSION_IDLE_MINUTES_{kind}"] * 60,
-        config[f"SESSION_LIFETIME_HOURS_{kind}"] * 3600,
-    )
-
-
-def _now():
-    return int(utcnow().timestamp())
-
-
-def sign_in(user, *, remember=False):
-    """Start a session for the user. Only patients may be kept signed in after the
-    browser closes, and then no longer than their session lifetime."""
-    _idle, lifetime = _limits(user)
-    login_user(
-        user,
-        remember=remember and user.role == Role.PATIENT,
-        duration=timedelta(seconds=lifetime),
-    )
-    now = _now()
-    session["_user_id"] = f"{user.get_id()}:{now}"
-    session[SEEN_AT] = now
-
-
-def _end_this_session(reason):
-    session.pop("_user_id", None)
-    session.pop(SEEN_AT, None)
-    session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie
-    setattr(g, SESSION_ENDED, reason)
+ACTIVATION = "activation"
 
 
 def init_login_manager(login_manager):
@@ -95,26 +44,7 @@ def init_login_manager(login_manager):
 
     @login_manager.user_loader
     def load_user(session_id):
-        parts = session_id.split(":")
-        if len(parts) != 3 or not all(part.isdigit() for part in parts):
-            return None
-        user_id, version, signed_in_at = (int(part) for part in parts)
-        user = services.signed_in_user(user_id=user_id, session_version=version)
-        if user is None:
-            return None
-        idle, lifetime = _limits(user)
-        now = _now()
-        # No stamp: the session was just restored from the remember-me cookie.
-        seen_at = session.get(SEEN_AT)
-        if now - signed_in_at > lifetime:
-            _end_this_session("lifetime")
-            return None
-        if seen_at is not None and now - seen_at > idle:
-            _end_this_session("idle")
-            return None
-        if seen_at is None or now - seen_at >= SEEN_STEP:
-            session[SEEN_AT] = now
-        return user
+        return sessions.load_user(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -122,8 +52,7 @@ def init_login_manager(login_manager):
         if is_htmx():
             # Never swap the login page into a fragment: navigate the whole page.
             return hx_redirect(target)
-        ended = g.get(SESSION_ENDED)
-        flash(ENDED_MESSAGES[ended] if ended else login_manager.login_message, "info")
+        flash(sessions.ended_message() or login_manager.login_message, "info")
         return redirect(target)
 
 
@@ -154,12 +83,18 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(email=form.email.data, password=form.password.data)
         if user is not None:
+            destination = safe_next(form.next.data) or home_url(user)
+            second_step = two_factor_views.ask_for_code(
+                user, remember=form.remember.data, destination=destination
+            )
+            if second_step is not None:
+                return second_step
             lang = session.get("lang")
             session.clear()
             if lang and not user.locale:
                 user.locale = lang
-            sign_in(user, remember=form.remember.data)
-            response = redirect(safe_next(form.next.data) or home_url(user), 303)
+            sessions.sign_in(user, remember=form.remember.data)
+            response = redirect(two_factor_views.after_sign_in(user, destination), 303)
             return limits.remember_device(response, user.email)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
@@ -191,20 +126,29 @@ def change_password():
                 new_password=form.new_password.data,
             )
             # Sign in again under the new session version; other devices are signed out.
-            sign_in(user)
+            sessions.sign_in(user)
             flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
 
 
-@bp.route("/activate/<token>", methods=["GET", "POST"])
+@bp.get("/activate/<token>")
 def activate(token):
+    """The link the clinic sent: its token moves into the session, and the browser goes
+    on to an address without it, so no log or history keeps the secret."""
+    return url_tokens.exchange(ACTIVATION, token, clean_url=url_for("auth.set_password"))
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def set_password():
     """An onboarded doctor or patient sets their password with the link the clinic sent."""
     now = utcnow()
+    token = url_tokens.held(ACTIVATION)
     try:
         email = services.find_activation(token, now=now, lock=False).user.email
     except InvalidToken:
+        url_tokens.forget(ACTIVATION)
         return _activation_page(status=400)
     form = ActivateForm()
     if form.validate_on_submit():
@@ -215,17 +159,18 @@ def activate(token):
                 session.clear()
                 if lang and not user.locale:
                     user.locale = lang
-                sign_in(user)
+                sessions.sign_in(user)
                 flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
-                return redirect(home_url(user), 303)
+                return redirect(two_factor_views.after_sign_in(user, home_url(user)), 303)
         except InvalidToken:
+            url_tokens.forget(ACTIVATION)
             return _activation_page(status=400)
     status = 422 if request.method == "POST" else 200
-    return _activation_page(form=form, email=email, token=token, status=status)
+    return _activation_page(form=form, email=email, status=status)
 
 
 def _activation_page(status, **context):
-    # The address holds a one-time secret: keep the page out of every cache.
+    # The page serves a one-time secret: keep it out of every cache.
     response = make_response(render_template("auth/activate.html", **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response

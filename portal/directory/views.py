@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.forms import RegisterForm
-from portal.auth.views import home_url, sign_in
+from portal.auth.sessions import sign_in
+from portal.auth.views import home_url
 from portal.directory import services
 from portal.web import errors_on
 
