@@ -3,9 +3,10 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from portal.auth.forms import RegisterForm
+from portal.auth.sessions import sign_in
 from portal.auth.views import home_url
 from portal.directory import services
 from portal.extensions import limiter
@@ -39,7 +40,7 @@ def register():
                 password=form.password.data,
                 locale=session.get("lang"),
             )
-            login_user(user)
+            sign_in(user)
             flash(
                 _(
                     "Welcome, %(name)s. We sent a link to %(email)s: open it to confirm "
