@@ -242,10 +242,15 @@ class BookingSettingsForm(FlaskForm):
             "Up to three, separated by commas, each from 10 to 10080 (7 days); "
             "1440 is a day before. Leave empty to send no reminders."
         ),
-        filters=[
-            lambda value: ", ".join(str(v) for v in value) if isinstance(value, list) else value
-        ],
+        filters=[_leads_as_text],
         render_kw={"inputmode": "numeric", "maxlength": 40},
+    )
+    require_staff_otp = BooleanField(
+        _l("Require two-factor sign-in for staff"),
+        description=_l(
+            "Admins and doctors then sign in with a code from an authenticator app as well; "
+            "those who have not turned it on are asked to right after signing in."
+        ),
     )
 
 

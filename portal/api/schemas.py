@@ -257,6 +257,13 @@ class TokenIn(Input):
     scope: Text(200) = Field(None, description="Accepted and ignored.")
     client_id: Text(200) = Field(None, description="Accepted and ignored.")
     client_secret: Text(200) = Field(None, description="Accepted and ignored.")
+    otp: Text(32) = Field(
+        None,
+        description=(
+            "Password grant, for staff with two-factor sign-in: the 6-digit code from "
+            "their authenticator app, or one of their recovery codes (each works once)."
+        ),
+    )
 
 
 class TokenOut(Output):
@@ -282,6 +289,9 @@ class UserOut(Output):
     role: Role
     locale: str | None
     notify_reminders: bool = Field(description="Whether reminders are emailed before visits.")
+    otp_enabled: bool = Field(
+        description="Whether signing in needs a code from an authenticator app as well."
+    )
     doctor_id: int | None = Field(None, description="Present for doctors.")
     patient_id: int | None = Field(None, description="Present for patients.")
 
@@ -650,6 +660,9 @@ class SettingsOut(Output):
     reminder_minutes_before: list[int] = Field(
         description="Leads, in minutes before a visit, at which its patient is reminded."
     )
+    require_staff_otp: bool = Field(
+        description="Whether every admin and doctor must sign in with two-factor sign-in."
+    )
 
 
 class SettingsUpdate(Input):
@@ -659,6 +672,7 @@ class SettingsUpdate(Input):
     reminder_minutes_before: list[Bounded(10, 10080)] | None = Field(
         None, max_length=3, description="0 to 3 distinct leads, each 10..10080 minutes."
     )
+    require_staff_otp: bool = None
 
 
 # Messages -----------------------------------------------------------------------------

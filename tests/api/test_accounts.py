@@ -295,6 +295,7 @@ def test_me_says_who_the_caller_is(api, admin, doctor, patient):
         "role": "doctor",
         "locale": None,
         "notify_reminders": True,
+        "otp_enabled": False,
         "doctor_id": doctor.id,
     }
     assert api.get("/me", user=patient.user).get_json()["patient_id"] == patient.id
