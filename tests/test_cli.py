@@ -115,46 +115,9 @@ def test_every_demo_account_signs_in_to_its_own_home(runner, app, db):
         assert client.get(home).status_code == 200
 
 
-def test_seed_refuses_to_run_in_production(runner, app, db, monkeypatch):
-    monkeypatch.setitem(app.config, "ENV_NAME", "production")
-    result = runner.invoke(args=["seed"])
-    assert result.exit_code == 1
-    assert "production" in result.output
-    assert "--force" in result.output
-    assert count(db, User) == 0
-
-
-def test_seed_in_production_runs_when_forced(runner, app, db, monkeypatch):
-    monkeypatch.setitem(app.config, "ENV_NAME", "production")
-    result = runner.invoke(args=["seed", "--force"])
-    assert result.exit_code == 0, result.output
-    assert count(db, Clinic) == 2
-
-
-def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
-    # A fresh interpreter imports nothing beforehand, as gunicorn and `flask --app wsgi` do.
-    root = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "SECRET_KEY": "a-test-secret-key-long-enough-to-pass",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
-    }
-    env.pop("PORTAL_TEST_NOW", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-
-
-def test_the_entry_points_load_in_a_fresh_interpreter(tmp_path):
-    # `make run`, gunicorn and the Celery worker import wsgi with nothing loaded before:
-    # the whole app, its models and the Celery application must come up from there.
+def test_the_celery_application_loads_in_a_fresh_interpreter(tmp_path):
+    # The Celery worker and beat import wsgi with nothing loaded before: the app, its
+    # models and the Celery application with its tasks must come up from there.
     environment = {
         **os.environ,
         "PORTAL_ENV": "development",
@@ -178,3 +141,24 @@ def test_the_entry_points_load_in_a_fresh_interpreter(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "portal.messages.deliver" in result.stdout
     assert "portal.messages.tick" in result.stdout
+
+
+def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
+    # A fresh interpreter imports nothing beforehand, as gunicorn and `flask --app wsgi` do.
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "SECRET_KEY": "a-test-secret-key-long-enough-to-pass",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+    }
+    env.pop("PORTAL_TEST_NOW", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,7 +1,7 @@
 """The messages outbox: one row per message, written in the transaction of its cause.
 
 Revision ID: 3c1a7e5b9d20
-Revises: 5d7e2a1c9b30
+Revises: 9f2c7d41e8a3
 Create Date: 2026-12-05 06:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c1a7e5b9d20'
-down_revision = '5d7e2a1c9b30'
+down_revision = '9f2c7d41e8a3'
 branch_labels = None
 depends_on = None
 

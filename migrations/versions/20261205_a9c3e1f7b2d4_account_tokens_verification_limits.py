@@ -6,7 +6,7 @@ existed, by an admin, the seed or a registration we cannot ask again). The booki
 gain max_upcoming_per_patient, 5 by default.
 
 Revision ID: a9c3e1f7b2d4
-Revises: 9a3f6d2e8c41, 9f2c7d41e8a3
+Revises: 9a3f6d2e8c41
 Create Date: 2026-12-05 07:00:00.000000
 
 """
@@ -16,8 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9c3e1f7b2d4'
-# Also joins the two-factor migration's line to the messages' one.
-down_revision = ('9a3f6d2e8c41', '9f2c7d41e8a3')
+down_revision = '9a3f6d2e8c41'
 branch_labels = None
 depends_on = None
 
