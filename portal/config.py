@@ -44,6 +44,12 @@ def from_environment(instance_path):
         ),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per hour"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # Against accounts made by the dozen and mailboxes flooded with links.
+        "REGISTER_LIMIT_PER_ADDRESS": env.get("REGISTER_LIMIT_PER_ADDRESS", "10 per hour"),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": env.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "5 per 15 minutes"
+        ),
+        "VERIFY_RESEND_LIMIT": env.get("VERIFY_RESEND_LIMIT", "3 per hour"),
         # Wrong two-factor codes per account, over every pending sign-in.
         "OTP_LIMIT_PER_ACCOUNT": env.get("OTP_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],

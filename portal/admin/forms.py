@@ -236,13 +236,25 @@ class BookingSettingsForm(FlaskForm):
         ),
         render_kw={"inputmode": "numeric", "min": 0, "max": 720},
     )
+    max_upcoming_per_patient = IntegerField(
+        _l("Upcoming visits per patient"),
+        # Left as it is by a form that does not send the field.
+        validators=[Optional()],
+        description=_l(
+            "The most confirmed future visits a patient may book for themself, from 1 to 50. "
+            "Admins booking for a patient are not limited."
+        ),
+        render_kw={"inputmode": "numeric", "min": 1, "max": 50},
+    )
     reminder_minutes_before = StringField(
         _l("Reminders (minutes before the visit)"),
         description=_l(
             "Up to three, separated by commas, each from 10 to 10080 (7 days); "
             "1440 is a day before. Leave empty to send no reminders."
         ),
-        filters=[_leads_as_text],
+        filters=[
+            lambda value: ", ".join(str(v) for v in value) if isinstance(value, list) else value
+        ],
         render_kw={"inputmode": "numeric", "maxlength": 40},
     )
     require_staff_otp = BooleanField(

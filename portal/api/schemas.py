@@ -282,12 +282,28 @@ class ActivateIn(Input):
     password: Required(256)
 
 
+class PasswordResetIn(Input):
+    email: Required(254)
+
+
+class PasswordResetConfirmIn(Input):
+    token: Required(200)
+    password: Required(256)
+
+
+class VerifyEmailIn(Input):
+    token: Required(200)
+
+
 class UserOut(Output):
     id: int
     email: str
     full_name: str
     role: Role
     locale: str | None
+    email_verified: bool = Field(
+        description="False for a self-registered patient until they open the emailed link."
+    )
     notify_reminders: bool = Field(description="Whether reminders are emailed before visits.")
     otp_enabled: bool = Field(
         description="Whether signing in needs a code from an authenticator app as well."
@@ -657,6 +673,10 @@ class SettingsOut(Output):
     min_notice_minutes: int
     horizon_days: int
     cancel_cutoff_hours: int
+    max_upcoming_per_patient: int = Field(
+        description="Confirmed future visits a patient may hold (admins booking for a "
+        "patient are not limited)."
+    )
     reminder_minutes_before: list[int] = Field(
         description="Leads, in minutes before a visit, at which its patient is reminded."
     )
@@ -669,6 +689,7 @@ class SettingsUpdate(Input):
     min_notice_minutes: Bounded(0, 43200) = None
     horizon_days: Bounded(1, 730) = None
     cancel_cutoff_hours: Bounded(0, 720) = None
+    max_upcoming_per_patient: Bounded(1, 50) = None
     reminder_minutes_before: list[Bounded(10, 10080)] | None = Field(
         None, max_length=3, description="0 to 3 distinct leads, each 10..10080 minutes."
     )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -14,13 +14,21 @@ from portal.auth.models import Role, User
 from portal.auth.services import require_role
 from portal.booking import messages
 from portal.booking.availability import available_slots
-from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
+from portal.booking.errors import (
+    BookingLimitReached,
+    EmailNotVerified,
+    NotChangeable,
+    OverlappingVisit,
+    SlotUnavailable,
+    TooLateToCancel,
+)
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.directory.models import Clinic, Doctor, Patient
 from portal.directory.services.common import clean_text
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
+from portal.i18n import format_local
 from portal.pagination import paginate
 from portal.scheduling.slots import day_bounds, day_of, slot_at
 
@@ -57,10 +65,16 @@ def _reminder_leads(values, errors):
 
 
 def update_booking_settings(
-    *, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours, reminder_minutes_before=None
+    *,
+    actor,
+    min_notice_minutes,
+    horizon_days,
+    cancel_cutoff_hours,
+    reminder_minutes_before=None,
+    max_upcoming_per_patient=None,
 ):
-    """Change the booking rules (the reminder leads stay as they are when None); every
-    change is an audit event."""
+    """Change the booking rules; every change is an audit event. The rules given as None
+    (the reminder leads, the upcoming visits per patient) stay as they are."""
     require_role(actor, Role.ADMIN)
     errors = {}
     if not 0 <= min_notice_minutes <= 60 * 24 * 30:
@@ -69,6 +83,8 @@ def update_booking_settings(
         errors["horizon_days"] = [_l("Enter a number of days from 1 to 730.")]
     if not 0 <= cancel_cutoff_hours <= 24 * 30:
         errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
+    if max_upcoming_per_patient is not None and not 1 <= max_upcoming_per_patient <= 50:
+        errors["max_upcoming_per_patient"] = [_l("Enter a number of visits from 1 to 50.")]
     leads = None
     if reminder_minutes_before is not None:
         leads = _reminder_leads(reminder_minutes_before, errors)
@@ -81,6 +97,8 @@ def update_booking_settings(
         "horizon_days": horizon_days,
         "cancel_cutoff_hours": cancel_cutoff_hours,
     }
+    if max_upcoming_per_patient is not None:
+        new["max_upcoming_per_patient"] = max_upcoming_per_patient
     if leads is not None:
         new["reminder_minutes_before"] = leads
     changes = {
@@ -325,7 +343,7 @@ def slots_for(
 # Changing -----------------------------------------------------------------------------
 
 
-def _lock_doctor(doctor_id):
+def _lock_doctor(doctor_id, patient_id=None):
     """The doctor with their clinic and account, and the booking rules, read again under
     the doctor's row lock, in one query; NotFound when there is no such doctor.
 
@@ -333,17 +351,27 @@ def _lock_doctor(doctor_id):
     every booking committed before them (a row lock on PostgreSQL; on SQLite this locking
     read takes the database's write lock, see db.begin_write). The rows are
     read again once the lock is held, replacing what the session read before: a doctor
-    deactivated or rescheduled meanwhile is seen as they are now."""
-    row = db.session.execute(
+    deactivated or rescheduled meanwhile is seen as they are now.
+
+    With `patient_id` the patient's row is locked in the same statement, after the
+    doctor's: one patient's bookings (with any doctor) take turns too, and the checks of
+    _check_patient_limits, in a later statement, see the others committed."""
+    statement = (
         select(Doctor, BookingSettings)
         .join(Doctor.clinic)
         .join(Doctor.user)
         .outerjoin(BookingSettings, BookingSettings.id == 1)
         .where(Doctor.id == doctor_id)
         .options(contains_eager(Doctor.clinic), contains_eager(Doctor.user))
-        .with_for_update(of=Doctor)
         .execution_options(populate_existing=True)
-    ).first()
+    )
+    if patient_id is None:
+        statement = statement.with_for_update(of=Doctor)
+    else:
+        statement = statement.join(Patient, Patient.id == patient_id).with_for_update(
+            of=[Doctor, Patient]
+        )
+    row = db.session.execute(statement).first()
     if row is None:
         raise NotFound()
     doctor, settings = row
@@ -420,19 +448,76 @@ def _clean_reason(reason):
     return reason
 
 
+def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
+    """The rules against one account hoarding visits, checked under the patient's row
+    lock (taken with the doctor's by _lock_doctor), so two bookings of one patient, even
+    with two doctors, take turns: no two
+    visits that overlap in time (OverlappingVisit, naming the other one), and, for a
+    patient booking for themself, at most `max_upcoming_per_patient` confirmed future
+    visits (BookingLimitReached). `moving` is the appointment being rescheduled."""
+    mine = (Appointment.patient_id == Patient.id) & (Appointment.status == Status.CONFIRMED)
+    overlapping = select(Appointment.id).where(
+        mine, Appointment.starts_at < slot.end, Appointment.ends_at > slot.start
+    )
+    if moving is not None:
+        overlapping = overlapping.where(Appointment.id != moving.id)
+    upcoming = (
+        select(func.count()).select_from(Appointment).where(mine, Appointment.starts_at > now)
+    )
+    # One statement for the overlap and the count (booking is the busiest write). Not
+    # the one that takes the lock: on PostgreSQL a statement that waited for a lock still
+    # reads with the snapshot it started with, and would miss the booking it waited for.
+    other_id, count = db.session.execute(
+        select(
+            overlapping.order_by(Appointment.starts_at).limit(1).scalar_subquery(),
+            upcoming.scalar_subquery(),
+        ).where(Patient.id == patient.id)
+    ).one()
+    if other_id is not None:
+        other = db.session.scalar(
+            select(Appointment)
+            .where(Appointment.id == other_id)
+            .options(joinedload(Appointment.doctor).joinedload(Doctor.user))
+            .options(joinedload(Appointment.clinic))
+        )
+        raise OverlappingVisit(
+            _l(
+                "You already have a visit at that time: %(doctor)s, %(when)s.",
+                doctor=f"{other.doctor.title} {other.doctor.user.full_name}".strip(),
+                when=format_local(other.starts_at, other.clinic.timezone, "full"),
+            )
+        )
+    if moving is not None or actor.role != Role.PATIENT:
+        return
+    limit = settings.max_upcoming_per_patient or DEFAULT_SETTINGS["max_upcoming_per_patient"]
+    if count >= limit:
+        raise BookingLimitReached(
+            _l(
+                "You already have %(count)d upcoming visits, the most one patient may hold. "
+                "Cancel one you no longer need, or ask the clinic.",
+                count=count,
+            )
+        )
+
+
 def book(*, actor, patient, doctor_id, start, reason, now):
     """Book the slot starting at `start` for the patient: a patient for themself, or an
     admin for anyone. NotFound when the doctor is not in the directory; SlotUnavailable
-    when the slot is not bookable (taken, full, too soon...). The appointment comes with
-    its doctor, clinic and patient loaded, for the answer to show."""
+    when the slot is not bookable (taken, full, too soon...); EmailNotVerified for a
+    patient who has not confirmed their address; OverlappingVisit and
+    BookingLimitReached (patients only) against hoarding. The appointment comes with its
+    doctor, clinic and patient loaded, for the answer to show."""
     require_role(actor, Role.PATIENT, Role.ADMIN)
     if actor.role == Role.PATIENT and patient.user_id != actor.id:
         raise NotFound()
+    if actor.role == Role.PATIENT and not actor.email_verified:
+        raise EmailNotVerified()
     reason = _clean_reason(reason)
-    doctor, settings = _lock_doctor(doctor_id)
+    doctor, settings = _lock_doctor(doctor_id, patient_id=patient.id)
     if not _is_bookable(doctor):
         raise NotFound()
     slot, taken = _slot_at(doctor, settings, start, now)
+    _check_patient_limits(actor, patient, slot, settings, now)
     appointment = Appointment(
         patient=patient,
         doctor=doctor,
@@ -513,15 +598,16 @@ def reschedule(*, actor, appointment, start, now):
     rolls back on SlotUnavailable)."""
     if actor.role == Role.DOCTOR:
         raise NotChangeable()
-    doctor, settings = _lock_doctor(appointment.doctor_id)
+    doctor, settings = _lock_doctor(appointment.doctor_id, patient_id=appointment.patient_id)
     _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now, settings)
     if not _is_bookable(doctor):
         raise SlotUnavailable()
     old_start = appointment.starts_at
     slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
+    _check_patient_limits(actor, appointment.patient, slot, settings, now, moving=appointment)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
-    # Raised before the seat is taken, so the move is one UPDATE of the row.
+    # Raised before the move is written, so both go in one UPDATE.
     appointment.calendar_sequence += 1
     try:
         _take_a_seat(appointment, doctor, slot, taken)

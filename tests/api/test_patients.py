@@ -111,17 +111,25 @@ def test_an_admin_reads_and_changes_the_booking_rules(api, admin):
         "min_notice_minutes": 120,
         "horizon_days": 90,
         "cancel_cutoff_hours": 24,
+        "max_upcoming_per_patient": 5,
         "reminder_minutes_before": [1440],
         "require_staff_otp": False,
     }
-    response = api.patch("/settings", user=admin, json={"horizon_days": 730})
+    response = api.patch(
+        "/settings", user=admin, json={"horizon_days": 730, "max_upcoming_per_patient": 12}
+    )
     assert response.get_json() == {
         "min_notice_minutes": 120,
         "horizon_days": 730,
         "cancel_cutoff_hours": 24,
+        "max_upcoming_per_patient": 12,
         "reminder_minutes_before": [1440],
         "require_staff_otp": False,
     }
+    for wrong in (0, 51):
+        refused = api.patch("/settings", user=admin, json={"max_upcoming_per_patient": wrong})
+        errors = assert_problem(refused, 400, "invalid_request")["errors"]
+        assert list(errors) == ["max_upcoming_per_patient"]
     too_far = api.patch("/settings", user=admin, json={"horizon_days": 731})
     assert list(assert_problem(too_far, 400, "invalid_request")["errors"]) == ["horizon_days"]
 

@@ -31,6 +31,7 @@ def settings():
                 min_notice_minutes=form.min_notice_minutes.data,
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+                max_upcoming_per_patient=form.max_upcoming_per_patient.data,
                 # Left as they are by a form that does not send the field.
                 reminder_minutes_before=(
                     form.reminder_minutes_before.data.split(",")
