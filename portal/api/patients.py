@@ -16,8 +16,8 @@ TAG = "Patients"
     "/patients",
     "GET",
     summary="List patients",
-    description="An admin sees every patient; a doctor those assigned to them or with an "
-    "appointment with them.",
+    description="An admin sees every patient; a doctor those assigned to them or with a "
+    "visit with them that was not cancelled (confirmed, completed or no-show).",
     tag=TAG,
     query=schemas.PatientQuery,
     response=schemas.PatientPage,

@@ -1,14 +1,15 @@
 """Care: the patients a doctor cares for, and who may see a patient's medical fields.
 
-A doctor's patients are those assigned to their care or with an appointment with them,
-so this sits above booking: it reads appointments."""
+A doctor's patients are those assigned to their care or with a visit with them that was
+not cancelled (confirmed, completed or no-show), so this sits above booking: it reads
+appointments. A booking cancelled at once gives a doctor nothing."""
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.auth import services as auth
 from portal.auth.models import Role, User
-from portal.booking.models import Appointment
+from portal.booking.models import Appointment, Status
 from portal.directory.models import CareAssignment, Doctor, Patient
 from portal.directory.services.common import like_pattern
 from portal.errors import NotAllowed, NotFound
@@ -16,13 +17,22 @@ from portal.extensions import db
 from portal.pagination import paginate
 
 
+# The visits that make a patient someone's patient: every status but cancelled.
+CARE_VISITS = (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
+
+
 def _cares_for(doctor_id):
-    """Patients in the doctor's care: assigned to them, or with an appointment with them."""
+    """Patients in the doctor's care: assigned to them, or with a visit with them that
+    was not cancelled."""
     return or_(
         exists().where(
             CareAssignment.patient_id == Patient.id, CareAssignment.doctor_id == doctor_id
         ),
-        exists().where(Appointment.patient_id == Patient.id, Appointment.doctor_id == doctor_id),
+        exists().where(
+            Appointment.patient_id == Patient.id,
+            Appointment.doctor_id == doctor_id,
+            Appointment.status.in_(CARE_VISITS),
+        ),
     )
 
 
