@@ -122,10 +122,12 @@ def _init_extensions(app):
     _import_models()
 
     from portal import revalidation
+    from portal.audit import origin
     from portal.booking import availability, picker
 
     availability.init_app(app)
     picker.init_app(app)
+    origin.init_app(app)
     revalidation.init_app(
         app,
         [

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEvent
+from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
 from portal.booking import services as booking
@@ -293,6 +294,12 @@ def patient(*, actor, patient_id):
     return care.get_patient(actor=actor, patient_id=patient_id)
 
 
+def open_patient(*, actor, patient_id):
+    """One patient record shown to an admin with its medical fields; the read is audited."""
+    _admin(actor)
+    return care.open_record(actor=actor, patient_id=patient_id)
+
+
 def doctor_choices(*, actor, q=None, active_only=True, limit=CHOICES_LIMIT):
     """(id, label) of doctors for a select, by name; at most `limit`, narrowed by q."""
     _admin(actor)
@@ -343,7 +350,23 @@ def admin_choices(*, actor, limit=CHOICES_LIMIT):
 def export_appointments(*, actor, limit=None, **filters):
     """Appointments for the CSV export with the list's filters and order, at most `limit`;
     returns (rows, truncated). One query."""
-    return booking.export_appointments(actor=actor, limit=limit or EXPORT_LIMIT, **filters)
+    rows, truncated = booking.export_appointments(
+        actor=actor, limit=limit or EXPORT_LIMIT, **filters
+    )
+    record_event(
+        actor=actor,
+        action="appointments.exported",
+        entity_type="appointment",
+        changes={
+            "rows": len(rows),
+            **{
+                name: value.isoformat() if hasattr(value, "isoformat") else value
+                for name, value in filters.items()
+                if value is not None
+            },
+        },
+    )
+    return rows, truncated
 
 
 def audit_events(*, actor, entity_type=None, action=None, actor_id=None, page=1, per_page=50):

@@ -10,6 +10,8 @@ from portal.db import utcnow
 from portal.directory import services as directory
 
 TAG = "Patients"
+# Personal and medical data stay out of every cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @operation(
@@ -32,7 +34,8 @@ def list_patients(caller, query):
             page=page.page,
             per_page=page.per_page,
             total=page.total,
-        )
+        ),
+        headers=NO_STORE,
     )
 
 
@@ -65,8 +68,9 @@ def create_patient(caller, body):
     errors=(404,),
 )
 def get_patient(caller, patient_id):
-    patient = care.get_patient(actor=caller, patient_id=patient_id)
-    return reply(patient_out(patient, care.can_see_medical(caller, patient)))
+    # Whoever may open the record sees its medical fields; the read is audited.
+    patient = care.open_record(actor=caller, patient_id=patient_id)
+    return reply(patient_out(patient, medical=True), headers=NO_STORE)
 
 
 @operation(
@@ -84,7 +88,7 @@ def update_patient(caller, patient_id, body):
     directory.update_patient(
         actor=caller, patient=patient, now=utcnow(), **body.model_dump(exclude_unset=True)
     )
-    return reply(patient_out(patient, True))
+    return reply(patient_out(patient, True), headers=NO_STORE)
 
 
 @operation(

@@ -7,10 +7,12 @@ appointments. A booking cancelled at once gives a doctor nothing."""
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.audit.services import record_event
 from portal.auth import services as auth
 from portal.auth.models import Role, User
 from portal.booking.models import Appointment, Status
 from portal.directory.models import CareAssignment, Doctor, Patient
+from portal.directory import services as directory
 from portal.directory.services.common import like_pattern
 from portal.errors import NotAllowed, NotFound
 from portal.extensions import db
@@ -59,7 +61,15 @@ def list_patients(*, actor, q=None, page=1, per_page=20):
                 Patient.phone.ilike(pattern),
             )
         )
-    return paginate(statement, page=page, per_page=per_page)
+    page = paginate(statement, page=page, per_page=per_page)
+    # A list of patients carries their medical fields in the API: the read is audited.
+    record_event(
+        actor=actor,
+        action="patient.list_viewed",
+        entity_type="patient",
+        changes={"patients": [item.id for item in page.items], "q": (q or "").strip()},
+    )
+    return page
 
 
 def can_see_medical(actor, patient):
@@ -88,6 +98,28 @@ def get_patient(*, actor, patient_id):
     )
     if patient is None or not can_see_medical(actor, patient):
         raise NotFound()
+    return patient
+
+
+def _record_read(actor, patient):
+    record_event(
+        actor=actor, action="patient.record_viewed", entity_type="patient", entity_id=patient.id
+    )
+
+
+def open_record(*, actor, patient_id):
+    """A patient record with its medical fields, for someone who may see them (NotFound
+    for anyone else); the read is audited: who, which record, when (and, from the
+    request, where)."""
+    patient = get_patient(actor=actor, patient_id=patient_id)
+    _record_read(actor, patient)
+    return patient
+
+
+def open_profile(*, actor):
+    """The signed-in patient's own record, shown with its medical fields; audited."""
+    patient = directory.patient_for_user(actor)
+    _record_read(actor, patient)
     return patient
 
 

@@ -16,6 +16,13 @@ from portal.web import errors_on
 
 bp = Blueprint("care", __name__)
 
+
+@bp.after_request
+def _no_store(response):
+    # Every page here shows personal and medical data: no cache keeps a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 PER_PAGE = 20
 Q_MAX = 100
 PROFILE_FIELDS = ("phone", "date_of_birth", "blood_group", "allergies", "emergency_contact")
@@ -31,7 +38,10 @@ def _page_number():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    patient = directory.patient_for_user(current_user)
+    if request.method == "GET":
+        patient = services.open_profile(actor=current_user)
+    else:
+        patient = directory.patient_for_user(current_user)
     form = ProfileForm(obj=patient)
     if form.validate_on_submit():
         with errors_on(form):
@@ -68,7 +78,7 @@ def my_patients():
 @login_required
 def my_patient(patient_id):
     require_role(current_user, Role.DOCTOR)
-    record = services.get_patient(actor=current_user, patient_id=patient_id)
+    record = services.open_record(actor=current_user, patient_id=patient_id)
     appointments = booking.list_appointments(
         actor=current_user, patient_id=record.id, page=_page_number(), per_page=PER_PAGE
     )

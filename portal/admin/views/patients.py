@@ -85,7 +85,9 @@ def _care_context(patient, assign_form=None):
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])
 def patient(patient_id):
-    item = services.patient(actor=current_user, patient_id=patient_id)
+    # Opening the record is a read of its medical fields, audited; saving it is a change.
+    read = services.open_patient if request.method == "GET" else services.patient
+    item = read(actor=current_user, patient_id=patient_id)
     form = _patient_form(item)
     if form.validate_on_submit():
         with errors_on(form):
