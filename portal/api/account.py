@@ -13,6 +13,7 @@ from portal.api.problems import ApiError
 from portal.api.routing import FORM, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
 from portal.auth import services as auth
+from portal.care import services as care
 from portal.db import keep_changes, utcnow
 from portal.directory import services as directory
 from portal.errors import ValidationFailed
@@ -204,3 +205,39 @@ def update_me(caller, body):
         **body.model_dump(exclude_unset=True),
     )
     return reply(user_out(caller))
+
+
+@operation(
+    "/me/export",
+    "GET",
+    summary="Everything the portal holds about the calling patient",
+    description="Profile, care team, visits, messages and who read the record, as JSON "
+    "(patients). Never cached.",
+    tag=TAG,
+    response=schemas.ExportOut,
+    errors=(403,),
+)
+def export_me(caller):
+    data = care.export_patient_data(actor=caller)
+    return reply(
+        schemas.ExportOut(**care.export_document(data)), headers={"Cache-Control": "no-store"}
+    )
+
+
+@operation(
+    "/me",
+    "DELETE",
+    summary="Close the calling patient's account",
+    description=(
+        "Needs the `password`. Personal and medical fields are erased, visits still to "
+        "come cancelled, past visits kept without the patient's name; every session and "
+        "token ends, this access token included (patients)."
+    ),
+    tag=TAG,
+    body=schemas.CloseAccountIn,
+    status=204,
+    errors=(403,),
+)
+def close_me(caller, body):
+    care.close_patient_account(actor=caller, password=body.password, now=utcnow())
+    return no_content()

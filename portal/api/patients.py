@@ -92,6 +92,37 @@ def update_patient(caller, patient_id, body):
 
 
 @operation(
+    "/patients/<id:patient_id>/export",
+    "GET",
+    summary="Everything the portal holds about a patient",
+    description="Profile, care team, visits, messages and who read the record, on the "
+    "patient's behalf (admin). Audited as a read; never cached.",
+    tag=TAG,
+    response=schemas.ExportOut,
+    errors=(403, 404),
+)
+def export_patient(caller, patient_id):
+    data = care.export_patient_data(actor=caller, patient_id=patient_id)
+    return reply(schemas.ExportOut(**care.export_document(data)), headers=NO_STORE)
+
+
+@operation(
+    "/patients/<id:patient_id>",
+    "DELETE",
+    summary="Close a patient's account",
+    description="On the patient's behalf (admin): their personal and medical fields are "
+    "erased, visits still to come cancelled, past visits kept without their name, every "
+    "session and token ended; the audit trail keeps that it happened.",
+    tag=TAG,
+    status=204,
+    errors=(403, 404),
+)
+def close_patient(caller, patient_id):
+    care.close_patient_account(actor=caller, patient_id=patient_id, now=utcnow())
+    return no_content()
+
+
+@operation(
     "/doctors/<id:doctor_id>/patients/<id:patient_id>",
     "PUT",
     summary="Place a patient in a doctor's care",

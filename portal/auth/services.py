@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -353,3 +353,28 @@ def remember_response(*, user, key, request_hash, status_code, body, location, n
         )
     )
     db.session.flush()
+
+
+# Closing an account -------------------------------------------------------------------
+
+
+def close_account(*, user, now):
+    """Take every personal detail off an account and end it for good: the name and email
+    become placeholders, the password goes, every session and refresh token ends, and the
+    one-time links and remembered API answers are deleted. The row stays, so what the
+    clinic keeps (past visits, the audit trail) still points to someone, nobody named."""
+    user.full_name = CLOSED_NAME
+    user.email = f"closed-{user.id}@closed.invalid"
+    user.password_hash = None
+    user.locale = None
+    user.last_login_at = None
+    user.is_active = False
+    user.session_version += 1
+    _revoke_refresh_tokens(user.id, now)
+    db.session.execute(delete(ActivationToken).where(ActivationToken.user_id == user.id))
+    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
+    db.session.flush()
+
+
+# What a closed account is called where the clinic's records still show it.
+CLOSED_NAME = "Closed account"

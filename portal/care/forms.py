@@ -6,7 +6,15 @@ group) live in the services, so the API applies the same ones.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    PasswordField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
 from portal.directory.models import BLOOD_GROUPS
@@ -46,4 +54,12 @@ class ProfileForm(FlaskForm):
         _l("Emergency contact"),
         description=_l("A name and a phone number."),
         render_kw={"maxlength": 255},
+    )
+
+
+class CloseAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        description=_l("To make sure it is you."),
+        render_kw={"autocomplete": "current-password", "maxlength": 256},
     )

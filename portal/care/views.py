@@ -1,14 +1,16 @@
 """The patient's own profile, and a doctor's patients."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services as booking
 from portal.care import services
-from portal.care.forms import PatientSearchForm, ProfileForm
+from portal.care.forms import CloseAccountForm, PatientSearchForm, ProfileForm
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.htmx import render_partial
@@ -22,6 +24,7 @@ def _no_store(response):
     # Every page here shows personal and medical data: no cache keeps a copy.
     response.headers["Cache-Control"] = "no-store"
     return response
+
 
 PER_PAGE = 20
 Q_MAX = 100
@@ -56,6 +59,63 @@ def profile():
     status = 422 if request.method == "POST" else 200
     doctors = services.doctors_of(patient)
     return render_template("care/profile.html", form=form, doctors=doctors), status
+
+
+# The patient's data: download and account closing -------------------------------------
+
+
+def data_page(data, *, json_url, back_url, close_url=None):
+    """The readable page of a patient's data (their own, or an admin's on their behalf)."""
+    return render_template(
+        "care/data.html",
+        data=data,
+        json_url=json_url,
+        back_url=back_url,
+        close_url=close_url,
+    )
+
+
+def data_download(data, filename="my-data.json"):
+    """The patient's data as a JSON file to keep."""
+    body = json.dumps(services.export_document(data), ensure_ascii=False, indent=2)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/profile/data")
+@login_required
+def my_data():
+    data = services.export_patient_data(actor=current_user)
+    return data_page(
+        data,
+        json_url=url_for("care.my_data_json"),
+        back_url=url_for("care.profile"),
+        close_url=url_for("care.close_account"),
+    )
+
+
+@bp.get("/profile/data.json")
+@login_required
+def my_data_json():
+    return data_download(services.export_patient_data(actor=current_user))
+
+
+@bp.route("/profile/close", methods=["GET", "POST"])
+@login_required
+def close_account():
+    require_role(current_user, Role.PATIENT)
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        with errors_on(form):
+            services.close_patient_account(
+                actor=current_user, password=form.password.data, now=utcnow()
+            )
+            logout_user()
+            flash(_("Your account is closed and your personal details are erased."), "success")
+            return redirect(url_for("home.index"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("care/close.html", form=form), status
 
 
 # The doctor's patients ----------------------------------------------------------------

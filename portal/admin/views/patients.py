@@ -17,6 +17,7 @@ from portal.admin.views.common import (
     page_number,
 )
 from portal.care import services as care
+from portal.care.views import data_download, data_page
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.directory.models import BLOOD_GROUPS
@@ -155,3 +156,27 @@ def unassign_doctor(patient_id, doctor_id):
         "success",
     )
     return _care_response(item)
+
+
+@bp.get("/patients/<int:patient_id>/data")
+def patient_data(patient_id):
+    data = care.export_patient_data(actor=current_user, patient_id=patient_id)
+    return data_page(
+        data,
+        json_url=url_for(".patient_data_json", patient_id=patient_id),
+        back_url=url_for(".patient", patient_id=patient_id),
+    )
+
+
+@bp.get("/patients/<int:patient_id>/data.json")
+def patient_data_json(patient_id):
+    data = care.export_patient_data(actor=current_user, patient_id=patient_id)
+    return data_download(data, filename=f"patient-{patient_id}.json")
+
+
+@bp.post("/patients/<int:patient_id>/close")
+def close_patient(patient_id):
+    check_action()
+    care.close_patient_account(actor=current_user, patient_id=patient_id, now=utcnow())
+    flash(_("The account is closed and the patient's personal details are erased."), "success")
+    return hx_redirect(url_for(".patient", patient_id=patient_id))
