@@ -260,6 +260,8 @@ def close_patient_account(*, actor, now, patient_id=None, password=None):
     clinic's records, with nothing left that names the patient (their name, email,
     contact and medical fields are erased, their words on each visit blanked); every
     session and token ends. The audit trail keeps that it happened, and who did it."""
+    if patient_id is not None:
+        auth.require_role(actor, Role.ADMIN)  # on someone's behalf: admins only
     patient = _own_or_admin(actor, patient_id)
     if actor.role != Role.ADMIN and not check_password(patient.user.password_hash, password or ""):
         raise ValidationFailed.on("password", WRONG_PASSWORD)

@@ -27,9 +27,7 @@ def events(db, action):
     ).all()
 
 
-def test_a_doctor_opening_a_record_is_audited_with_the_address(
-    db, client, auth, doctor, cared_for
-):
+def test_a_doctor_opening_a_record_is_audited_with_the_address(db, client, auth, doctor, cared_for):
     auth.login(doctor.user)
     page = client.get(f"/my-patients/{cared_for.id}", environ_base=ADDRESS)
     assert page.status_code == 200
