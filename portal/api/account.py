@@ -46,6 +46,13 @@ def _failed(response):
     return response.status_code != 200
 
 
+def _locked_out():
+    # The refusal is audited, and kept although the answer is an error.
+    username = _token_fields().get("username")
+    auth.record_lockout(email=username.strip() if isinstance(username, str) else "")
+    keep_changes()
+
+
 def _invalid_grant(message):
     return ApiError(
         401,
@@ -108,6 +115,7 @@ def register(body):
     exempt_when=_not_password_grant,
     deduct_when=_failed,
     scope="api-token-account",
+    on_breach=lambda _limit: _locked_out(),
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
@@ -125,6 +133,7 @@ def token(body):
             raise _required("password")
         user = auth.authenticate(email=body.username, password=body.password)
         if user is None:
+            keep_changes()  # the failed attempt stays in the audit trail
             raise _invalid_grant(BAD_PASSWORD)
         refresh_token = auth.issue_refresh_token(user=user, now=now, valid_for=valid_for)
     else:

@@ -89,11 +89,36 @@ def authenticate(*, email, password):
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         check_password(None, password or "")
+        _sign_in_failed(user)
         return None
     if not check_password(user.password_hash, password or ""):
+        _sign_in_failed(user)
         return None
     user.last_login_at = utcnow()
+    record_event(actor=user, action="user.signed_in", entity_type="user", entity_id=user.id)
     return user
+
+
+def _sign_in_failed(user):
+    # Audited (the caller keeps it although it answers an error); an unknown email is
+    # not kept, it may be a password typed in the wrong field.
+    record_event(
+        actor=None,
+        action="user.sign_in_failed",
+        entity_type="user",
+        entity_id=user.id if user is not None else None,
+    )
+
+
+def record_lockout(*, email):
+    """Audit that sign-ins to an account were refused for too many failed attempts."""
+    user = find_user_by_email(email) if email else None
+    record_event(
+        actor=None,
+        action="user.locked_out",
+        entity_type="user",
+        entity_id=user.id if user is not None else None,
+    )
 
 
 def change_password(*, user, current_password, new_password):

@@ -27,7 +27,7 @@ from portal.auth.forms import (
     LoginForm,
     LogoutForm,
 )
-from portal.db import utcnow
+from portal.db import keep_changes, utcnow
 from portal.extensions import limiter
 from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
@@ -86,6 +86,12 @@ def _failed(response):
     return response.status_code != 303
 
 
+def _locked_out():
+    # The refusal is audited, and kept although the answer is an error.
+    services.record_lockout(email=(request.form.get("email") or "").strip())
+    keep_changes()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -93,6 +99,7 @@ def _failed(response):
     methods=["POST"],
     deduct_when=_failed,
     scope="login-account",
+    on_breach=lambda _limit: _locked_out(),
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
@@ -114,6 +121,7 @@ def login():
                 user.locale = lang
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data) or home_url(user), 303)
+        keep_changes()  # the failed attempt stays in the audit trail
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
