@@ -22,6 +22,7 @@ from portal.booking.models import Appointment, Status
 from portal.care import services as care
 from portal.directory import services as directory
 from portal.directory.models import Clinic, Department, Doctor, Patient, doctor_departments
+from portal.directory.services.common import like_pattern
 from portal.extensions import db
 from portal.pagination import paginate
 from portal.scheduling.models import WeeklyHours
@@ -336,17 +337,6 @@ def department_choices(*, actor):
     return directory.list_departments()
 
 
-def admin_choices(*, actor, limit=CHOICES_LIMIT):
-    """(id, name) of admins, for filtering the audit trail by who acted."""
-    _admin(actor)
-    return db.session.execute(
-        select(User.id, User.full_name)
-        .where(User.role == Role.ADMIN)
-        .order_by(User.full_name, User.id)
-        .limit(limit)
-    ).all()
-
-
 def export_appointments(*, actor, limit=None, **filters):
     """Appointments for the CSV export with the list's filters and order, at most `limit`;
     returns (rows, truncated). One query."""
@@ -369,15 +359,72 @@ def export_appointments(*, actor, limit=None, **filters):
     return rows, truncated
 
 
-def audit_events(*, actor, entity_type=None, action=None, actor_id=None, page=1, per_page=50):
-    """The audit trail, newest first, filtered and a page at a time."""
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of audit events, with the names of the people and records they concern."""
+
+    page: object
+    names: dict  # (entity_type, entity_id) -> display name
+
+    def __getattr__(self, name):
+        return getattr(self.page, name)
+
+
+def _record_names(events):
+    """(entity_type, id) -> a name people read, for the records a page of events names:
+    one query per kind of record on the page."""
+    wanted = defaultdict(set)
+    for event in events:
+        if event.entity_id is not None:
+            wanted[event.entity_type].add(event.entity_id)
+    names = {}
+    queries = {
+        "patient": select(Patient.id, User.full_name).join(User, User.id == Patient.user_id),
+        "doctor": select(Doctor.id, User.full_name).join(User, User.id == Doctor.user_id),
+        "user": select(User.id, User.full_name),
+        "clinic": select(Clinic.id, Clinic.name),
+        "department": select(Department.id, Department.name),
+    }
+    for entity_type, ids in wanted.items():
+        statement = queries.get(entity_type)
+        if statement is None:
+            continue
+        key = statement.selected_columns[0]
+        for entity_id, name in db.session.execute(statement.where(key.in_(ids))).all():
+            names[(entity_type, entity_id)] = name
+    return names
+
+
+def audit_events(
+    *,
+    actor,
+    entity_type=None,
+    entity_id=None,
+    action=None,
+    actor_id=None,
+    person=None,
+    page=1,
+    per_page=50,
+):
+    """The audit trail, newest first, filtered and a page at a time: by kind of record
+    and record, action, who acted (`actor_id`, or `person`: part of a name or email)."""
     _admin(actor)
-    statement = select(AuditEvent).options(joinedload(AuditEvent.actor))
+    statement = select(AuditEvent).options(joinedload(AuditEvent.actor).joinedload(User.doctor))
     if entity_type:
         statement = statement.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        statement = statement.where(AuditEvent.entity_id == entity_id)
     if action:
         statement = statement.where(AuditEvent.action == action.strip())
     if actor_id:
         statement = statement.where(AuditEvent.actor_id == actor_id)
+    if person and person.strip():
+        pattern = like_pattern(person)
+        statement = statement.where(
+            AuditEvent.actor_id.in_(
+                select(User.id).where(or_(User.full_name.ilike(pattern), User.email.ilike(pattern)))
+            )
+        )
     statement = statement.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    return paginate(statement, page=page, per_page=per_page)
+    result = paginate(statement, page=page, per_page=per_page)
+    return AuditPage(page=result, names=_record_names(result.items))
