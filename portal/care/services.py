@@ -11,7 +11,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.models import AuditEvent
-from portal.audit.services import record_event
+from portal.audit.services import erase_values, record_event
 from portal.auth import services as auth
 from portal.auth.models import Role, User
 from portal.auth.passwords import check_password
@@ -271,6 +271,11 @@ def close_patient_account(*, actor, now, patient_id=None, password=None):
     booking.forget_patient_words(patient_id=patient.id)
     directory.erase_patient(patient=patient)
     auth.close_account(user=patient.user, now=now)
+    # The trail keeps what happened to the patient's records, not their old values.
+    visit_ids = [visit.id for visit in booking.patient_visits(patient_id=patient.id)]
+    erase_values(entity_type="patient", entity_ids=[patient.id])
+    erase_values(entity_type="user", entity_ids=[patient.user_id])
+    erase_values(entity_type="appointment", entity_ids=visit_ids)
     record_event(
         actor=actor,
         action="patient.account_closed",

@@ -122,10 +122,13 @@ def test_a_patient_closes_their_account_with_their_password(db, api, doctor, may
 
     user = fresh(db, User, user_id)
     patient = fresh(db, Patient, patient_id)
-    assert "Maya" not in user.full_name and "maya" not in user.email
-    assert not user.is_active and user.password_hash is None
+    assert "Maya" not in user.full_name
+    assert "maya" not in user.email
+    assert not user.is_active
+    assert user.password_hash is None
     assert (patient.phone, patient.blood_group, patient.allergies) == ("", None, "")
-    assert patient.date_of_birth is None and patient.emergency_contact == ""
+    assert patient.date_of_birth is None
+    assert patient.emergency_contact == ""
     assert db.session.scalars(select(CareAssignment)).all() == []
     # Past visits stay for the clinic, without the patient's words; future ones end.
     assert fresh(db, Appointment, past.id).status == Status.COMPLETED
@@ -174,3 +177,27 @@ def test_a_closed_patient_is_no_longer_anyones_patient(db, api, doctor, maya, vi
     listed = api.get("/patients", user=doctor.user).get_json()
     # The past visit keeps the doctor's link to the record, but nothing names Maya.
     assert all("Maya" not in item["full_name"] for item in listed["items"])
+
+
+def test_the_trail_keeps_what_happened_but_not_the_erased_values(db, api, admin, maya, visits):
+    changed = api.patch(f"/patients/{maya.id}", user=admin, json={"phone": "+33 1 23 45 67 89"})
+    assert changed.status_code == 200
+    api.delete(f"/patients/{maya.id}", user=admin)
+    db.session.expire_all()
+    trail = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    updated = next(event for event in trail if event.action == "patient.updated")
+    assert updated.changes == {"erased": ["phone"]}
+    assert "+33" not in json.dumps([event.changes for event in trail])
+    assert "Migraine" not in json.dumps([event.changes for event in trail])
+    assert trail[-1].action == "patient.account_closed"
+
+
+def test_an_admin_closing_the_account_ends_the_patients_open_session(
+    app, db, auth, admin, maya, visits
+):
+    patient_browser = app.test_client()
+    patient_browser.post("/login", data={"email": "maya@example.org", "password": PASSWORD})
+    assert patient_browser.get("/profile").status_code == 200
+    auth.login(admin)
+    auth.client.post(f"/admin/patients/{maya.id}/close")
+    assert patient_browser.get("/profile").status_code == 302
