@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEvent
@@ -361,38 +361,45 @@ def export_appointments(*, actor, limit=None, **filters):
 
 @dataclass(frozen=True)
 class AuditPage:
-    """A page of audit events, with the names of the people and records they concern."""
+    """A page of audit events (items, page, pages... as any Page), with the names of the
+    records they concern."""
 
-    page: object
+    events: object  # the Page
     names: dict  # (entity_type, entity_id) -> display name
 
     def __getattr__(self, name):
-        return getattr(self.page, name)
+        return getattr(self.events, name)
+
+
+# For each kind of record the trail names: its id and name columns, and its table.
+_NAMED_RECORDS = {
+    "patient": (Patient.id, User.full_name, (Patient, User, User.id == Patient.user_id)),
+    "doctor": (Doctor.id, User.full_name, (Doctor, User, User.id == Doctor.user_id)),
+    "user": (User.id, User.full_name, (User,)),
+    "clinic": (Clinic.id, Clinic.name, (Clinic,)),
+    "department": (Department.id, Department.name, (Department,)),
+}
 
 
 def _record_names(events):
     """(entity_type, id) -> a name people read, for the records a page of events names:
-    one query per kind of record on the page."""
+    one query, whatever the page holds."""
     wanted = defaultdict(set)
     for event in events:
-        if event.entity_id is not None:
+        if event.entity_id is not None and event.entity_type in _NAMED_RECORDS:
             wanted[event.entity_type].add(event.entity_id)
-    names = {}
-    queries = {
-        "patient": select(Patient.id, User.full_name).join(User, User.id == Patient.user_id),
-        "doctor": select(Doctor.id, User.full_name).join(User, User.id == Doctor.user_id),
-        "user": select(User.id, User.full_name),
-        "clinic": select(Clinic.id, Clinic.name),
-        "department": select(Department.id, Department.name),
-    }
-    for entity_type, ids in wanted.items():
-        statement = queries.get(entity_type)
-        if statement is None:
-            continue
-        key = statement.selected_columns[0]
-        for entity_id, name in db.session.execute(statement.where(key.in_(ids))).all():
-            names[(entity_type, entity_id)] = name
-    return names
+    parts = []
+    for kind, ids in wanted.items():
+        key, name, (table, *join) = _NAMED_RECORDS[kind]
+        part = select(literal(kind).label("kind"), key.label("id"), name.label("name"))
+        part = part.select_from(table)
+        if join:
+            part = part.join(*join)
+        parts.append(part.where(key.in_(ids)))
+    if not parts:
+        return {}
+    rows = db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    return {(kind, entity_id): name for kind, entity_id, name in rows}
 
 
 def audit_events(
@@ -427,4 +434,4 @@ def audit_events(
         )
     statement = statement.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     result = paginate(statement, page=page, per_page=per_page)
-    return AuditPage(page=result, names=_record_names(result.items))
+    return AuditPage(events=result, names=_record_names(result.items))
