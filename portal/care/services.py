@@ -268,6 +268,9 @@ def close_patient_account(*, actor, now, patient_id=None, password=None):
     cancelled = booking.cancel_future_visits(
         actor=actor, patient_id=patient.id, reason=CLOSED_REASON, now=now
     )
+    # The doctors of `cancelled` hear of each cancellation where the portal sends
+    # messages (the usual cancellation notice, queued here before the patient's address
+    # is erased); the portal keeps no outbox yet.
     booking.forget_patient_words(patient_id=patient.id)
     directory.erase_patient(patient=patient)
     auth.close_account(user=patient.user, now=now)
