@@ -95,8 +95,12 @@ def authenticate(*, email, password):
         _sign_in_failed(user)
         return None
     user.last_login_at = utcnow()
-    record_event(actor=user, action="user.signed_in", entity_type="user", entity_id=user.id)
     return user
+
+
+def record_sign_in(*, user):
+    """Audit a completed sign-in (after the second factor, where there is one)."""
+    record_event(actor=user, action="user.signed_in", entity_type="user", entity_id=user.id)
 
 
 def _sign_in_failed(user):

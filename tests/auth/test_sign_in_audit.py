@@ -1,9 +1,15 @@
 """Sign-ins, failed sign-ins and lockouts are in the audit trail, with the address."""
 
+from datetime import timedelta
+
+import pyotp
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.auth import two_factor
+from portal.db import utcnow
 from tests.api.conftest import Api
+from tests.conftest import PASSWORD
 
 ADDRESS = {"REMOTE_ADDR": "198.51.100.4"}
 
@@ -29,7 +35,7 @@ def test_a_sign_in_and_a_failed_one_are_audited(db, client, patient):
     )
     right = client.post(
         "/login",
-        data={"email": user.email, "password": "correct-horse-battery"},
+        data={"email": user.email, "password": PASSWORD},
         environ_base=ADDRESS,
     )
     assert right.status_code == 303
@@ -64,3 +70,33 @@ def test_a_lockout_is_audited(db, app, client, patient):
     assert refused.status_code == 429
     [locked] = events(db, "user.locked_out")
     assert (locked.entity_id, locked.ip_address) == (patient.user.id, "198.51.100.4")
+
+
+def test_an_api_sign_in_is_audited(db, app, client, patient):
+    api = Api(app, client)
+    answer = api.post(
+        "/auth/token",
+        json={"grant_type": "password", "username": patient.user.email, "password": PASSWORD},
+        environ_base=ADDRESS,
+    )
+    assert answer.status_code == 200
+    [signed_in] = events(db, "user.signed_in")
+    assert (signed_in.actor_id, signed_in.ip_address) == (patient.user.id, "198.51.100.4")
+
+
+def test_a_sign_in_counts_once_the_second_factor_is_given(db, client, doctor, controlled_clock):
+    user = doctor.user
+    record = two_factor.begin_enrolment(user=user)
+    two_factor.confirm_enrolment(
+        user=user, code=pyotp.TOTP(record.secret).at(utcnow()), now=utcnow()
+    )
+    db.session.commit()
+    controlled_clock.shift(timedelta(seconds=60))
+    asked = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert asked.status_code == 303
+    assert events(db, "user.signed_in") == []
+    code = pyotp.TOTP(record.secret).at(utcnow())
+    done = client.post("/login/code", data={"code": code})
+    assert done.status_code == 303
+    [signed_in] = events(db, "user.signed_in")
+    assert signed_in.actor_id == user.id
