@@ -62,10 +62,10 @@ def test_an_unknown_email_is_audited_without_keeping_what_was_typed(db, client):
 
 
 def test_a_lockout_is_audited(db, app, client, patient):
-    limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"].split()[0])
     data = {"email": patient.user.email, "password": "not-the-password"}
     for _attempt in range(limit):
-        client.post("/login", data=data, environ_base=ADDRESS)
+        assert client.post("/login", data=data, environ_base=ADDRESS).status_code == 422
     refused = client.post("/login", data=data, environ_base=ADDRESS)
     assert refused.status_code == 429
     [locked] = events(db, "user.locked_out")
