@@ -198,7 +198,7 @@ def get_me(caller):
 @operation(
     "/me",
     "PATCH",
-    summary="Change the caller's name, language or password",
+    summary="Change the caller's name, language, reminders or password",
     description=(
         "Changing the password needs `current_password` and ends every other session "
         "and token, this access token included."

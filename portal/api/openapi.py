@@ -244,6 +244,7 @@ def build_document():
                 "Appointments",
                 "Patients",
                 "Settings",
+                "Messages",
                 "Operations",
             )
         ],

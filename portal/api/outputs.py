@@ -23,6 +23,7 @@ def user_out(user):
         full_name=user.full_name,
         role=user.role,
         locale=user.locale,
+        notify_reminders=user.notify_reminders,
         otp_enabled=two_factor.is_enabled(user),
         **extra,
     )
@@ -201,5 +202,6 @@ def settings_out(settings, policy):
         min_notice_minutes=settings.min_notice_minutes,
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
+        reminder_minutes_before=list(settings.reminder_minutes_before or []),
         require_staff_otp=policy.require_staff_otp,
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import true
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
@@ -32,6 +33,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the person is emailed reminders before their visits.
+    notify_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Bumped on a password change or deactivation: every session and token issued
     # before it stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)

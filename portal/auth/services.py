@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
+from portal.auth import messages
 from portal.auth.errors import InvalidToken
 from portal.auth.models import ActivationToken, IdempotencyKey, RefreshToken, User
 from portal.auth.passwords import check_password, hash_password, password_problems
@@ -186,18 +187,20 @@ def _digest(token):
 
 
 def create_activation_token(*, user, actor, now):
-    """A one-time token for the user to set a password, valid for 7 days; returns the
-    token itself, which is stored only as a digest."""
+    """A one-time token for the user to set a password, valid for 7 days, emailed to
+    them; returns the token itself, which is stored only as a digest."""
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        ActivationToken(
-            user_id=user.id,
-            token_hash=_digest(token),
-            expires_at=now + ACTIVATION_VALID_FOR,
-            created_by_id=actor.id if actor else None,
-        )
+    activation = ActivationToken(
+        user_id=user.id,
+        token_hash=_digest(token),
+        expires_at=now + ACTIVATION_VALID_FOR,
+        created_by_id=actor.id if actor else None,
     )
+    db.session.add(activation)
     db.session.flush()
+    messages.tell_activation(
+        user=user, token=token, token_id=activation.id, expires_at=activation.expires_at, now=now
+    )
     return token
 
 
@@ -321,10 +324,32 @@ def revoke_refresh_token(*, token, now):
         db.session.flush()
 
 
+def set_reminders(*, user, on):
+    """The signed-in user turns the reminders before their visits on or off."""
+    if user.notify_reminders != bool(on):
+        record_event(
+            actor=user,
+            action="user.updated",
+            entity_type="user",
+            entity_id=user.id,
+            changes={"notify_reminders": [user.notify_reminders, bool(on)]},
+        )
+        user.notify_reminders = bool(on)
+    db.session.flush()
+    return user
+
+
 def update_account(*, user, languages, **fields):
-    """The signed-in user changes their name, language or (with the current one) password;
-    a password change ends every other session and token."""
-    unknown = set(fields) - {"full_name", "locale", "current_password", "new_password"}
+    """The signed-in user changes their name, language, whether they are reminded of
+    their visits, or (with the current one) password; a password change ends every
+    other session and token."""
+    unknown = set(fields) - {
+        "full_name",
+        "locale",
+        "notify_reminders",
+        "current_password",
+        "new_password",
+    }
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
     errors = {}
@@ -345,6 +370,8 @@ def update_account(*, user, languages, **fields):
         user.full_name = fields["full_name"].strip()
     if "locale" in fields:
         user.locale = fields["locale"]
+    if fields.get("notify_reminders") is not None:
+        set_reminders(user=user, on=fields["notify_reminders"])
     if fields.get("new_password") is not None or fields.get("current_password") is not None:
         change_password(
             user=user,

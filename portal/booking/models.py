@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from sqlalchemy import (
     DDL,
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -31,7 +32,12 @@ class Status(enum.StrEnum):
 
 
 DEFAULT_SETTINGS = MappingProxyType(
-    {"min_notice_minutes": 120, "horizon_days": 90, "cancel_cutoff_hours": 24}
+    {
+        "min_notice_minutes": 120,
+        "horizon_days": 90,
+        "cancel_cutoff_hours": 24,
+        "reminder_minutes_before": (1440,),
+    }
 )
 
 # Every status but cancelled holds its seat.
@@ -85,6 +91,9 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The iCalendar SEQUENCE of the visit: raised on every move and on cancellation, so
+    # the patient's calendar replaces its copy of the event (same UID).
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -113,6 +122,10 @@ class BookingSettings(db.Model):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
     horizon_days: Mapped[int] = mapped_column(Integer, default=90)
     cancel_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # The leads, in minutes before a visit, at which its patient is reminded (0 to 3).
+    reminder_minutes_before: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [1440], server_default="[1440]"
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
+from portal.booking import messages
 from portal.booking.availability import available_slots
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
@@ -36,8 +37,30 @@ def get_booking_settings():
     return db.session.get(BookingSettings, 1) or BookingSettings(id=1, **DEFAULT_SETTINGS)
 
 
-def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours):
-    """Change the booking rules; every change is an audit event."""
+def _reminder_leads(values, errors):
+    """0 to 3 distinct leads in minutes, 10 to 10080 each, from numbers or digit strings."""
+    leads = []
+    for value in values:
+        text = str(value).strip()
+        if text == "":
+            continue
+        if not text.isdigit() or not 10 <= int(text) <= 10080:
+            errors["reminder_minutes_before"] = [
+                _l("Give each reminder in minutes, from 10 to 10080.")
+            ]
+            return None
+        leads.append(int(text))
+    if len(set(leads)) != len(leads) or len(leads) > 3:
+        errors["reminder_minutes_before"] = [_l("Give at most three different reminders.")]
+        return None
+    return sorted(leads, reverse=True)
+
+
+def update_booking_settings(
+    *, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours, reminder_minutes_before=None
+):
+    """Change the booking rules (the reminder leads stay as they are when None); every
+    change is an audit event."""
     require_role(actor, Role.ADMIN)
     errors = {}
     if not 0 <= min_notice_minutes <= 60 * 24 * 30:
@@ -46,6 +69,9 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         errors["horizon_days"] = [_l("Enter a number of days from 1 to 730.")]
     if not 0 <= cancel_cutoff_hours <= 24 * 30:
         errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
+    leads = None
+    if reminder_minutes_before is not None:
+        leads = _reminder_leads(reminder_minutes_before, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     settings = get_booking_settings()
@@ -55,6 +81,8 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         "horizon_days": horizon_days,
         "cancel_cutoff_hours": cancel_cutoff_hours,
     }
+    if leads is not None:
+        new["reminder_minutes_before"] = leads
     changes = {
         name: [getattr(settings, name), value]
         for name, value in new.items()
@@ -420,6 +448,7 @@ def book(*, actor, patient, doctor_id, start, reason, now):
         entity_id=appointment.id,
         changes={"doctor_id": doctor.id, "start": slot.start.isoformat()},
     )
+    messages.tell_booked(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -432,6 +461,7 @@ _ROW_STATE = (
     "cancelled_at",
     "cancelled_by_id",
     "cancel_reason",
+    "calendar_sequence",
 )
 
 
@@ -463,6 +493,7 @@ def cancel(*, actor, appointment, reason, now):
     appointment.cancelled_at = now
     appointment.cancelled_by_id = actor.id
     appointment.cancel_reason = _clean_reason(reason)
+    appointment.calendar_sequence += 1
     record_event(
         actor=actor,
         action="appointment.cancelled",
@@ -471,6 +502,8 @@ def cancel(*, actor, appointment, reason, now):
         changes={"reason": appointment.cancel_reason},
     )
     db.session.flush()
+    messages.withdraw_reminders(appointment)
+    messages.tell_cancelled(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -488,10 +521,13 @@ def reschedule(*, actor, appointment, start, now):
     old_start = appointment.starts_at
     slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
+    # Raised before the seat is taken, so the move is one UPDATE of the row.
+    appointment.calendar_sequence += 1
     try:
         _take_a_seat(appointment, doctor, slot, taken)
     except SlotUnavailable:
         appointment.starts_at, appointment.ends_at, appointment.seat = previous
+        appointment.calendar_sequence -= 1
         raise
     record_event(
         actor=actor,
@@ -500,6 +536,8 @@ def reschedule(*, actor, appointment, start, now):
         entity_id=appointment.id,
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
+    messages.withdraw_reminders(appointment)
+    messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
 
 
@@ -539,15 +577,9 @@ def mark_no_show(*, actor, appointment, notes, now):
     return _close_visit(actor, appointment, Status.NO_SHOW, notes, now)
 
 
-def read_booking_settings(*, actor):
-    """The booking rules in force, for an admin."""
-    require_role(actor, Role.ADMIN)
-    return get_booking_settings()
-
-
 def deactivate_doctor(*, actor, doctor, reason, now):
     """Take a doctor out of the directory and the slots; their future appointments are
-    cancelled with the reason, which their patients see (admin)."""
+    cancelled with the reason, and each patient is told (admin). Returns how many."""
     require_role(actor, Role.ADMIN)
     reason = clean_text({}, "reason", reason, limit=500) or str(
         _l("The doctor is no longer available.")
@@ -557,7 +589,7 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     db.session.execute(
         select(Doctor)
         .where(Doctor.id == doctor.id)
-        .options(joinedload(Doctor.user))
+        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
         .with_for_update(of=Doctor)
         .execution_options(populate_existing=True)
     )
@@ -565,17 +597,20 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     doctor.user.is_active = False
     doctor.user.session_version += 1
     future = db.session.scalars(
-        select(Appointment).where(
+        select(Appointment)
+        .where(
             Appointment.doctor_id == doctor.id,
             Appointment.status == Status.CONFIRMED,
             Appointment.starts_at > now,
         )
+        .options(joinedload(Appointment.patient).joinedload(Patient.user))
     ).all()
     for appointment in future:
         appointment.status = Status.CANCELLED
         appointment.cancelled_at = now
         appointment.cancelled_by_id = actor.id
         appointment.cancel_reason = reason
+        appointment.calendar_sequence += 1
     record_event(
         actor=actor,
         action="doctor.deactivated",
@@ -584,6 +619,9 @@ def deactivate_doctor(*, actor, doctor, reason, now):
         changes={"reason": reason, "cancelled_appointments": len(future)},
     )
     db.session.flush()
+    for appointment in future:
+        messages.withdraw_reminders(appointment)
+        messages.tell_cancelled(appointment, actor=actor, now=now)
     return len(future)
 
 
@@ -637,3 +675,9 @@ def forget_patient_words(*, patient_id):
         .values(reason="", cancel_reason="")
     )
     db.session.flush()
+
+
+def read_booking_settings(*, actor):
+    """The booking rules in force, for an admin."""
+    require_role(actor, Role.ADMIN)
+    return get_booking_settings()

@@ -7,6 +7,7 @@ group) live in the services, so the API applies the same ones.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     PasswordField,
     SearchField,
@@ -63,3 +64,7 @@ class CloseAccountForm(FlaskForm):
         description=_l("To make sure it is you."),
         render_kw={"autocomplete": "current-password", "maxlength": 256},
     )
+
+
+class RemindersForm(FlaskForm):
+    notify_reminders = BooleanField(_l("Email me a reminder before each visit"))

@@ -195,3 +195,19 @@ def test_the_trail_filters_by_person_and_by_record(db, as_admin, trail):
         )
         == []
     )
+
+
+def test_the_reminder_leads_are_set_on_the_settings_page(as_admin, db):
+    assert 'value="1440"' in as_admin.get("/admin/settings").text
+    data = {
+        "min_notice_minutes": "120",
+        "horizon_days": "90",
+        "cancel_cutoff_hours": "24",
+        "reminder_minutes_before": "60, 1440",
+    }
+    assert as_admin.post("/admin/settings", data=data).status_code == 303
+    assert settings(db).reminder_minutes_before == [1440, 60]
+    assert 'value="1440, 60"' in as_admin.get("/admin/settings").text
+    wrong = as_admin.post("/admin/settings", data={**data, "reminder_minutes_before": "soon"})
+    assert wrong.status_code == 422
+    assert "Give each reminder in minutes, from 10 to 10080." in wrong.text

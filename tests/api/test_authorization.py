@@ -177,6 +177,13 @@ MATRIX = [
         (401, 403, 403, 403, 403, 204),
     ),
     ("read settings", "GET", lambda w, a: ("/settings", None), (401, 403, 403, 403, 403, 200)),
+    ("list messages", "GET", lambda w, a: ("/messages", None), (401, 403, 403, 403, 403, 200)),
+    (
+        "send a message again",
+        "POST",
+        lambda w, a: ("/messages/999999/resend", None),
+        (401, 403, 403, 403, 403, 404),
+    ),
     (
         "change settings",
         "PATCH",
