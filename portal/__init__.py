@@ -136,10 +136,12 @@ def _init_extensions(app):
     auth_views.init_login_manager(login_manager)
 
     from portal import revalidation
+    from portal.audit import origin
     from portal.booking import availability, picker
 
     availability.init_app(app)
     picker.init_app(app)
+    origin.init_app(app)
     revalidation.init_app(
         app,
         [

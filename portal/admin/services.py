@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEvent
+from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
 from portal.booking import services as booking
@@ -21,6 +22,7 @@ from portal.booking.models import Appointment, Status
 from portal.care import services as care
 from portal.directory import services as directory
 from portal.directory.models import Clinic, Department, Doctor, Patient, doctor_departments
+from portal.directory.services.common import like_pattern
 from portal.extensions import db
 from portal.pagination import paginate
 from portal.scheduling.models import WeeklyHours
@@ -293,6 +295,12 @@ def patient(*, actor, patient_id):
     return care.get_patient(actor=actor, patient_id=patient_id)
 
 
+def open_patient(*, actor, patient_id):
+    """One patient record shown to an admin with its medical fields; the read is audited."""
+    _admin(actor)
+    return care.open_record(actor=actor, patient_id=patient_id)
+
+
 def doctor_choices(*, actor, q=None, active_only=True, limit=CHOICES_LIMIT):
     """(id, label) of doctors for a select, by name; at most `limit`, narrowed by q."""
     _admin(actor)
@@ -329,32 +337,101 @@ def department_choices(*, actor):
     return directory.list_departments()
 
 
-def admin_choices(*, actor, limit=CHOICES_LIMIT):
-    """(id, name) of admins, for filtering the audit trail by who acted."""
-    _admin(actor)
-    return db.session.execute(
-        select(User.id, User.full_name)
-        .where(User.role == Role.ADMIN)
-        .order_by(User.full_name, User.id)
-        .limit(limit)
-    ).all()
-
-
 def export_appointments(*, actor, limit=None, **filters):
     """Appointments for the CSV export with the list's filters and order, at most `limit`;
     returns (rows, truncated). One query."""
-    return booking.export_appointments(actor=actor, limit=limit or EXPORT_LIMIT, **filters)
+    rows, truncated = booking.export_appointments(
+        actor=actor, limit=limit or EXPORT_LIMIT, **filters
+    )
+    record_event(
+        actor=actor,
+        action="appointments.exported",
+        entity_type="appointment",
+        changes={
+            "rows": len(rows),
+            **{
+                name: value.isoformat() if hasattr(value, "isoformat") else value
+                for name, value in filters.items()
+                if value is not None
+            },
+        },
+    )
+    return rows, truncated
 
 
-def audit_events(*, actor, entity_type=None, action=None, actor_id=None, page=1, per_page=50):
-    """The audit trail, newest first, filtered and a page at a time."""
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of audit events (items, page, pages... as any Page), with the names of the
+    records they concern."""
+
+    events: object  # the Page
+    names: dict  # (entity_type, entity_id) -> display name
+
+    def __getattr__(self, name):
+        return getattr(self.events, name)
+
+
+# For each kind of record the trail names: its id and name columns, and its table.
+_NAMED_RECORDS = {
+    "patient": (Patient.id, User.full_name, (Patient, User, User.id == Patient.user_id)),
+    "doctor": (Doctor.id, User.full_name, (Doctor, User, User.id == Doctor.user_id)),
+    "user": (User.id, User.full_name, (User,)),
+    "clinic": (Clinic.id, Clinic.name, (Clinic,)),
+    "department": (Department.id, Department.name, (Department,)),
+}
+
+
+def _record_names(events):
+    """(entity_type, id) -> a name people read, for the records a page of events names:
+    one query, whatever the page holds."""
+    wanted = defaultdict(set)
+    for event in events:
+        if event.entity_id is not None and event.entity_type in _NAMED_RECORDS:
+            wanted[event.entity_type].add(event.entity_id)
+    parts = []
+    for kind, ids in wanted.items():
+        key, name, (table, *join) = _NAMED_RECORDS[kind]
+        part = select(literal(kind).label("kind"), key.label("id"), name.label("name"))
+        part = part.select_from(table)
+        if join:
+            part = part.join(*join)
+        parts.append(part.where(key.in_(ids)))
+    if not parts:
+        return {}
+    rows = db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    return {(kind, entity_id): name for kind, entity_id, name in rows}
+
+
+def audit_events(
+    *,
+    actor,
+    entity_type=None,
+    entity_id=None,
+    action=None,
+    actor_id=None,
+    person=None,
+    page=1,
+    per_page=50,
+):
+    """The audit trail, newest first, filtered and a page at a time: by kind of record
+    and record, action, who acted (`actor_id`, or `person`: part of a name or email)."""
     _admin(actor)
-    statement = select(AuditEvent).options(joinedload(AuditEvent.actor))
+    statement = select(AuditEvent).options(joinedload(AuditEvent.actor).joinedload(User.doctor))
     if entity_type:
         statement = statement.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        statement = statement.where(AuditEvent.entity_id == entity_id)
     if action:
         statement = statement.where(AuditEvent.action == action.strip())
     if actor_id:
         statement = statement.where(AuditEvent.actor_id == actor_id)
+    if person and person.strip():
+        pattern = like_pattern(person)
+        statement = statement.where(
+            AuditEvent.actor_id.in_(
+                select(User.id).where(or_(User.full_name.ilike(pattern), User.email.ilike(pattern)))
+            )
+        )
     statement = statement.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    return paginate(statement, page=page, per_page=per_page)
+    result = paginate(statement, page=page, per_page=per_page)
+    return AuditPage(events=result, names=_record_names(result.items))

@@ -14,6 +14,7 @@ from portal.api.routing import FORM, accepted, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
 from portal.auth import limits, two_factor
 from portal.auth import services as auth
+from portal.care import services as care
 from portal.db import keep_changes, utcnow
 from portal.directory import services as directory
 from portal.errors import ValidationFailed
@@ -143,8 +144,10 @@ def token(body):
             raise _required("password")
         user = auth.authenticate(email=body.username, password=body.password)
         if user is None:
+            keep_changes()  # the failed attempt stays in the audit trail
             raise _invalid_grant(BAD_PASSWORD)
         _check_second_factor(user, body.otp, now)
+        auth.record_sign_in(user=user)
         refresh_token = auth.issue_refresh_token(user=user, now=now, valid_for=valid_for)
     else:
         if not body.refresh_token:
@@ -312,3 +315,39 @@ def update_me(caller, body):
         **body.model_dump(exclude_unset=True),
     )
     return reply(user_out(caller))
+
+
+@operation(
+    "/me/export",
+    "GET",
+    summary="Everything the portal holds about the calling patient",
+    description="Profile, care team, visits, messages and who read the record, as JSON "
+    "(patients). Never cached.",
+    tag=TAG,
+    response=schemas.ExportOut,
+    errors=(403,),
+)
+def export_me(caller):
+    data = care.export_patient_data(actor=caller)
+    return reply(
+        schemas.ExportOut(**care.export_document(data)), headers={"Cache-Control": "no-store"}
+    )
+
+
+@operation(
+    "/me",
+    "DELETE",
+    summary="Close the calling patient's account",
+    description=(
+        "Needs the `password`. Personal and medical fields are erased, visits still to "
+        "come cancelled, past visits kept without the patient's name; every session and "
+        "token ends, this access token included (patients)."
+    ),
+    tag=TAG,
+    body=schemas.CloseAccountIn,
+    status=204,
+    errors=(403,),
+)
+def close_me(caller, body):
+    care.close_patient_account(actor=caller, password=body.password, now=utcnow())
+    return no_content()

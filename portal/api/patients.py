@@ -10,14 +10,16 @@ from portal.db import utcnow
 from portal.directory import services as directory
 
 TAG = "Patients"
+# Personal and medical data stay out of every cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @operation(
     "/patients",
     "GET",
     summary="List patients",
-    description="An admin sees every patient; a doctor those assigned to them or with an "
-    "appointment with them.",
+    description="An admin sees every patient; a doctor those assigned to them or with a "
+    "visit with them that was not cancelled (confirmed, completed or no-show).",
     tag=TAG,
     query=schemas.PatientQuery,
     response=schemas.PatientPage,
@@ -32,7 +34,8 @@ def list_patients(caller, query):
             page=page.page,
             per_page=page.per_page,
             total=page.total,
-        )
+        ),
+        headers=NO_STORE,
     )
 
 
@@ -65,8 +68,9 @@ def create_patient(caller, body):
     errors=(404,),
 )
 def get_patient(caller, patient_id):
-    patient = care.get_patient(actor=caller, patient_id=patient_id)
-    return reply(patient_out(patient, care.can_see_medical(caller, patient)))
+    # Whoever may open the record sees its medical fields; the read is audited.
+    patient = care.open_record(actor=caller, patient_id=patient_id)
+    return reply(patient_out(patient, medical=True), headers=NO_STORE)
 
 
 @operation(
@@ -84,7 +88,38 @@ def update_patient(caller, patient_id, body):
     directory.update_patient(
         actor=caller, patient=patient, now=utcnow(), **body.model_dump(exclude_unset=True)
     )
-    return reply(patient_out(patient, True))
+    return reply(patient_out(patient, True), headers=NO_STORE)
+
+
+@operation(
+    "/patients/<id:patient_id>/export",
+    "GET",
+    summary="Everything the portal holds about a patient",
+    description="Profile, care team, visits, messages and who read the record, on the "
+    "patient's behalf (admin). Audited as a read; never cached.",
+    tag=TAG,
+    response=schemas.ExportOut,
+    errors=(403, 404),
+)
+def export_patient(caller, patient_id):
+    data = care.export_patient_data(actor=caller, patient_id=patient_id)
+    return reply(schemas.ExportOut(**care.export_document(data)), headers=NO_STORE)
+
+
+@operation(
+    "/patients/<id:patient_id>",
+    "DELETE",
+    summary="Close a patient's account",
+    description="On the patient's behalf (admin): their personal and medical fields are "
+    "erased, visits still to come cancelled, past visits kept without their name, every "
+    "session and token ended; the audit trail keeps that it happened.",
+    tag=TAG,
+    status=204,
+    errors=(403, 404),
+)
+def close_patient(caller, patient_id):
+    care.close_patient_account(actor=caller, patient_id=patient_id, now=utcnow())
+    return no_content()
 
 
 @operation(

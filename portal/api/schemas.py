@@ -736,3 +736,56 @@ class MessagePage(PageOut):
 class HealthOut(Output):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+# A patient's data: export and erasure -------------------------------------------------
+
+
+class ExportDoctor(Output):
+    id: int
+    full_name: str
+    clinic: str
+
+
+class ExportProfile(Output):
+    id: int
+    full_name: str
+    email: str
+    locale: str | None
+    created_at: str | None = Field(description="ISO 8601, UTC.")
+    phone: str
+    date_of_birth: str | None = Field(description="YYYY-MM-DD.")
+    blood_group: str | None
+    allergies: str
+    emergency_contact: str
+    doctors: list[ExportDoctor] = Field(description="The doctors the patient is in the care of.")
+
+
+class ExportAppointment(Output):
+    id: int
+    start: str | None
+    end: str | None
+    status: str
+    doctor: str
+    clinic: str
+    reason: str
+    cancelled_at: str | None
+    cancel_reason: str
+
+
+class ExportRead(Output):
+    at: str | None
+    by: str | None = Field(description="Who read the record; null for the system.")
+    role: str | None
+    action: str = Field(description="`patient.record_viewed` or `patient.exported`.")
+
+
+class ExportOut(Output):
+    profile: ExportProfile
+    appointments: list[ExportAppointment]
+    messages: list[dict] = Field(description="Messages sent to the patient (none kept yet).")
+    record_reads: list[ExportRead] = Field(description="Who opened the record, and when.")
+
+
+class CloseAccountIn(Input):
+    password: Required(256) = Field(description="The patient's current password.")

@@ -1,5 +1,7 @@
 """Recording audit events in the transaction of what they record."""
 
+from sqlalchemy import select
+
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 
@@ -16,3 +18,18 @@ def record_event(*, actor, action, entity_type, entity_id=None, changes=None, ip
     )
     db.session.add(event)
     return event
+
+
+def erase_values(*, entity_type, entity_ids):
+    """Keep which fields the events of these records changed, not the values: for a
+    person whose data is erased, the trail still says what happened and when."""
+    if not entity_ids:
+        return
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == entity_type, AuditEvent.entity_id.in_(entity_ids)
+        )
+    ).all()
+    for event in events:
+        if event.changes:
+            event.changes = {"erased": sorted(event.changes)}

@@ -22,6 +22,8 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from portal.auth import services
+from portal.db import keep_changes
 from portal.extensions import limiter
 
 KNOWN_DEVICE_COOKIE = "known_device"
@@ -93,6 +95,12 @@ def _failed(response):
     return response.status_code >= 400
 
 
+def _locked_out(_limit):
+    # A refusal for too many failures is audited, and kept although it answers 429.
+    services.record_lockout(email=attempted_email())
+    keep_changes()
+
+
 def _not_a_password_attempt():
     # The token endpoint also trades refresh tokens, which no password guess can use.
     if request.method != "POST":
@@ -106,6 +114,7 @@ per_account_and_client = limiter.shared_limit(
     key_func=_account_and_client,
     deduct_when=_failed,
     exempt_when=_not_a_password_attempt,
+    on_breach=_locked_out,
 )
 
 per_account = limiter.shared_limit(
@@ -114,6 +123,7 @@ per_account = limiter.shared_limit(
     key_func=_account,
     deduct_when=_failed,
     exempt_when=lambda: _not_a_password_attempt() or known_device() is not None,
+    on_breach=_locked_out,
 )
 
 per_address = limiter.shared_limit(

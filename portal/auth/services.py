@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -118,11 +118,40 @@ def authenticate(*, email, password):
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         check_password(None, password or "")
+        _sign_in_failed(user)
         return None
     if not check_password(user.password_hash, password or ""):
+        _sign_in_failed(user)
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def record_sign_in(*, user):
+    """Audit a completed sign-in (after the second factor, where there is one)."""
+    record_event(actor=user, action="user.signed_in", entity_type="user", entity_id=user.id)
+
+
+def _sign_in_failed(user):
+    # Audited (the caller keeps it although it answers an error); an unknown email is
+    # not kept, it may be a password typed in the wrong field.
+    record_event(
+        actor=None,
+        action="user.sign_in_failed",
+        entity_type="user",
+        entity_id=user.id if user is not None else None,
+    )
+
+
+def record_lockout(*, email):
+    """Audit that sign-ins to an account were refused for too many failed attempts."""
+    user = find_user_by_email(email) if email else None
+    record_event(
+        actor=None,
+        action="user.locked_out",
+        entity_type="user",
+        entity_id=user.id if user is not None else None,
+    )
 
 
 def change_password(*, user, current_password, new_password):
@@ -527,3 +556,28 @@ def remember_response(*, user, key, request_hash, status_code, body, location, n
         )
     )
     db.session.flush()
+
+
+# Closing an account -------------------------------------------------------------------
+
+
+def close_account(*, user, now):
+    """Take every personal detail off an account and end it for good: the name and email
+    become placeholders, the password goes, every session and refresh token ends, and the
+    one-time links and remembered API answers are deleted. The row stays, so what the
+    clinic keeps (past visits, the audit trail) still points to someone, nobody named."""
+    user.full_name = CLOSED_NAME
+    user.email = f"closed-{user.id}@closed.invalid"
+    user.password_hash = None
+    user.locale = None
+    user.last_login_at = None
+    user.is_active = False
+    user.session_version += 1
+    _revoke_refresh_tokens(user.id, now)
+    db.session.execute(delete(ActivationToken).where(ActivationToken.user_id == user.id))
+    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
+    db.session.flush()
+
+
+# What a closed account is called where the clinic's records still show it.
+CLOSED_NAME = "Closed account"

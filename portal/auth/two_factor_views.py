@@ -152,6 +152,7 @@ def sign_in_code():
             if lang and not user.locale:
                 user.locale = lang
             sessions.sign_in(user, remember=pending["remember"])
+            services.record_sign_in(user=user)
             response = redirect(after_sign_in(user, pending["next"]), 303)
             return limits.remember_device(response, user.email)
         setattr(g, WRONG_CODE, True)

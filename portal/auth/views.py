@@ -30,7 +30,7 @@ from portal.auth.forms import (
     ResendVerificationForm,
     VerifyEmailForm,
 )
-from portal.db import utcnow
+from portal.db import keep_changes, utcnow
 from portal.extensions import limiter
 from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
@@ -99,8 +99,10 @@ def login():
             if lang and not user.locale:
                 user.locale = lang
             sessions.sign_in(user, remember=form.remember.data)
+            services.record_sign_in(user=user)
             response = redirect(two_factor_views.after_sign_in(user, destination), 303)
             return limits.remember_device(response, user.email)
+        keep_changes()  # the failed attempt stays in the audit trail
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

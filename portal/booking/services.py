@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -709,6 +709,58 @@ def deactivate_doctor(*, actor, doctor, reason, now):
         messages.withdraw_reminders(appointment)
         messages.tell_cancelled(appointment, actor=actor, now=now)
     return len(future)
+
+
+def patient_visits(*, patient_id):
+    """Every visit of one patient, oldest first, with their doctors and clinics: for the
+    patient's data export (the caller checks who may ask)."""
+    statement = select(Appointment).where(Appointment.patient_id == patient_id)
+    return db.session.scalars(
+        _with_people(statement).order_by(Appointment.starts_at, Appointment.id)
+    ).all()
+
+
+def cancel_future_visits(*, actor, patient_id, reason, now):
+    """Cancel every confirmed visit of a patient still to come, whatever the cutoff (the
+    account is closing); each doctor's seat is free again at once. Returns them."""
+    visits = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.status == Status.CONFIRMED,
+            Appointment.starts_at > now,
+        )
+        .order_by(Appointment.doctor_id, Appointment.id)
+    ).all()
+    for visit in visits:
+        _lock_doctor(visit.doctor_id)
+        _lock_appointment(visit)
+        if visit.status != Status.CONFIRMED:
+            continue
+        visit.status = Status.CANCELLED
+        visit.cancelled_at = now
+        visit.cancelled_by_id = actor.id
+        visit.cancel_reason = reason
+        record_event(
+            actor=actor,
+            action="appointment.cancelled",
+            entity_type="appointment",
+            entity_id=visit.id,
+            changes={"reason": reason},
+        )
+    db.session.flush()
+    return visits
+
+
+def forget_patient_words(*, patient_id):
+    """Blank what a patient wrote on their visits (the reason for each, a cancellation
+    reason): the clinic keeps the visits, not the patient's words."""
+    db.session.execute(
+        update(Appointment)
+        .where(Appointment.patient_id == patient_id)
+        .values(reason="", cancel_reason="")
+    )
+    db.session.flush()
 
 
 def read_booking_settings(*, actor):

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    PasswordField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -54,6 +55,14 @@ class ProfileForm(FlaskForm):
         _l("Emergency contact"),
         description=_l("A name and a phone number."),
         render_kw={"maxlength": 255},
+    )
+
+
+class CloseAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        description=_l("To make sure it is you."),
+        render_kw={"autocomplete": "current-password", "maxlength": 256},
     )
 
 

@@ -1,20 +1,30 @@
 """The patient's own profile, and a doctor's patients."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from portal.auth.models import Role
 from portal.auth.services import require_role, set_reminders
 from portal.booking import services as booking
 from portal.care import services
-from portal.care.forms import PatientSearchForm, ProfileForm, RemindersForm
+from portal.care.forms import CloseAccountForm, PatientSearchForm, ProfileForm, RemindersForm
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.htmx import render_partial
 from portal.web import errors_on
 
 bp = Blueprint("care", __name__)
+
+
+@bp.after_request
+def _no_store(response):
+    # Every page here shows personal and medical data: no cache keeps a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 PER_PAGE = 20
 Q_MAX = 100
@@ -31,7 +41,10 @@ def _page_number():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    patient = directory.patient_for_user(current_user)
+    if request.method == "GET":
+        patient = services.open_profile(actor=current_user)
+    else:
+        patient = directory.patient_for_user(current_user)
     form = ProfileForm(obj=patient)
     if form.validate_on_submit():
         with errors_on(form):
@@ -65,6 +78,63 @@ def profile_reminders():
     return redirect(url_for("care.profile"), 303)
 
 
+# The patient's data: download and account closing -------------------------------------
+
+
+def data_page(data, *, json_url, back_url, close_url=None):
+    """The readable page of a patient's data (their own, or an admin's on their behalf)."""
+    return render_template(
+        "care/data.html",
+        data=data,
+        json_url=json_url,
+        back_url=back_url,
+        close_url=close_url,
+    )
+
+
+def data_download(data, filename="my-data.json"):
+    """The patient's data as a JSON file to keep."""
+    body = json.dumps(services.export_document(data), ensure_ascii=False, indent=2)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/profile/data")
+@login_required
+def my_data():
+    data = services.export_patient_data(actor=current_user)
+    return data_page(
+        data,
+        json_url=url_for("care.my_data_json"),
+        back_url=url_for("care.profile"),
+        close_url=url_for("care.close_account"),
+    )
+
+
+@bp.get("/profile/data.json")
+@login_required
+def my_data_json():
+    return data_download(services.export_patient_data(actor=current_user))
+
+
+@bp.route("/profile/close", methods=["GET", "POST"])
+@login_required
+def close_account():
+    require_role(current_user, Role.PATIENT)
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        with errors_on(form):
+            services.close_patient_account(
+                actor=current_user, password=form.password.data, now=utcnow()
+            )
+            logout_user()
+            flash(_("Your account is closed and your personal details are erased."), "success")
+            return redirect(url_for("home.index"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("care/close.html", form=form), status
+
+
 # The doctor's patients ----------------------------------------------------------------
 
 
@@ -85,7 +155,7 @@ def my_patients():
 @login_required
 def my_patient(patient_id):
     require_role(current_user, Role.DOCTOR)
-    record = services.get_patient(actor=current_user, patient_id=patient_id)
+    record = services.open_record(actor=current_user, patient_id=patient_id)
     appointments = booking.list_appointments(
         actor=current_user, patient_id=record.id, page=_page_number(), per_page=PER_PAGE
     )

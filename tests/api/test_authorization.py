@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portal.extensions import db as _db
 from tests.api.conftest import ROLES, assert_problem
+from tests.conftest import PASSWORD
 
 # (name, method, path, body) -> expected status per role, in the order of ROLES:
 # anonymous, patient, other_patient, doctor, other_doctor, admin.
@@ -150,6 +151,30 @@ MATRIX = [
         "DELETE",
         lambda w, a: (f"/doctors/{w.doctor.id}/patients/{w.patient.id}", None),
         (401, 403, 404, 403, 404, 204),
+    ),
+    (
+        "export my data",
+        "GET",
+        lambda w, a: ("/me/export", None),
+        (401, 200, 200, 403, 403, 403),
+    ),
+    (
+        "close my account",
+        "DELETE",
+        lambda w, a: ("/me", {"password": PASSWORD}),
+        (401, 204, 204, 403, 403, 403),
+    ),
+    (
+        "export patient data",
+        "GET",
+        lambda w, a: (f"/patients/{w.patient.id}/export", None),
+        (401, 200, 404, 403, 403, 200),
+    ),
+    (
+        "close patient account",
+        "DELETE",
+        lambda w, a: (f"/patients/{w.patient.id}", None),
+        (401, 403, 403, 403, 403, 204),
     ),
     ("read settings", "GET", lambda w, a: ("/settings", None), (401, 403, 403, 403, 403, 200)),
     ("list messages", "GET", lambda w, a: ("/messages", None), (401, 403, 403, 403, 403, 200)),

@@ -12,7 +12,7 @@ def test_an_unknown_path_is_a_problem_not_a_page(api):
 
 
 def test_a_wrong_method_is_405_with_allow(api):
-    response = api.delete("/me")
+    response = api.put("/me")
     assert_problem(response, 405, "method_not_allowed")
     assert "GET" in response.headers["Allow"]
 

@@ -48,7 +48,9 @@ def interval_on(db, doctor, weekday):
 
 
 def events(db, action=None):
-    statement = select(AuditEvent).order_by(AuditEvent.id)
+    # The doctor's own sign-in is in the trail too; these are the schedule's events.
+    statement = select(AuditEvent).where(AuditEvent.action != "user.signed_in")
+    statement = statement.order_by(AuditEvent.id)
     if action:
         statement = statement.where(AuditEvent.action == action)
     return db.session.scalars(statement).all()

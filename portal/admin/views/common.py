@@ -19,6 +19,13 @@ def _admins_only():
     return None
 
 
+@bp.after_request
+def _no_store(response):
+    # Admin pages show people's personal and medical data and the audit trail.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def page_number():
     """The page of a list the query string asks for."""
     return request.args.get("page", 1, type=int)

@@ -17,6 +17,7 @@ from portal.admin.views.common import (
     page_number,
 )
 from portal.care import services as care
+from portal.care.views import data_download, data_page
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.directory.models import BLOOD_GROUPS
@@ -85,7 +86,9 @@ def _care_context(patient, assign_form=None):
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])
 def patient(patient_id):
-    item = services.patient(actor=current_user, patient_id=patient_id)
+    # Opening the record is a read of its medical fields, audited; saving it is a change.
+    read = services.open_patient if request.method == "GET" else services.patient
+    item = read(actor=current_user, patient_id=patient_id)
     form = _patient_form(item)
     if form.validate_on_submit():
         with errors_on(form):
@@ -153,3 +156,27 @@ def unassign_doctor(patient_id, doctor_id):
         "success",
     )
     return _care_response(item)
+
+
+@bp.get("/patients/<int:patient_id>/data")
+def patient_data(patient_id):
+    data = care.export_patient_data(actor=current_user, patient_id=patient_id)
+    return data_page(
+        data,
+        json_url=url_for(".patient_data_json", patient_id=patient_id),
+        back_url=url_for(".patient", patient_id=patient_id),
+    )
+
+
+@bp.get("/patients/<int:patient_id>/data.json")
+def patient_data_json(patient_id):
+    data = care.export_patient_data(actor=current_user, patient_id=patient_id)
+    return data_download(data, filename=f"patient-{patient_id}.json")
+
+
+@bp.post("/patients/<int:patient_id>/close")
+def close_patient(patient_id):
+    check_action()
+    care.close_patient_account(actor=current_user, patient_id=patient_id, now=utcnow())
+    flash(_("The account is closed and the patient's personal details are erased."), "success")
+    return hx_redirect(url_for(".patient", patient_id=patient_id))

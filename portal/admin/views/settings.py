@@ -4,7 +4,7 @@ from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin import services
+from portal.admin import audit_words, services
 from portal.admin.forms import (
     BookingSettingsForm,
 )
@@ -52,8 +52,10 @@ def settings():
 def audit():
     filters = {
         "entity_type": request.args.get("entity_type") or None,
-        "action": (request.args.get("action") or "").strip() or None,
+        "entity_id": request.args.get("entity_id", type=int),
+        "action": (request.args.get("action") or "").strip()[:64] or None,
         "actor_id": request.args.get("actor_id", type=int),
+        "person": (request.args.get("person") or "").strip()[:100] or None,
     }
     page = services.audit_events(actor=current_user, **filters, page=page_number(), per_page=50)
     return render_template(
@@ -61,6 +63,9 @@ def audit():
         page=page,
         filters=filters,
         entity_types=services.AUDIT_ENTITY_TYPES,
-        admins=services.admin_choices(actor=current_user),
+        entity_labels=audit_words.ENTITY_LABELS,
+        sentence=audit_words.sentence,
+        who=audit_words.who,
+        record=audit_words.record,
         status_label=status_label,
     )

@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal.audit.services import record_event
 from portal.auth import services as auth
@@ -172,3 +172,15 @@ def unassign_patient(*, actor, doctor, patient):
             changes={"doctor_id": doctor.id},
         )
         db.session.flush()
+
+
+def erase_patient(*, patient):
+    """Erase a patient record's personal and medical fields and its care team; the row
+    stays for the visits the clinic keeps."""
+    patient.phone = ""
+    patient.date_of_birth = None
+    patient.blood_group = None
+    patient.allergies = ""
+    patient.emergency_contact = ""
+    db.session.execute(delete(CareAssignment).where(CareAssignment.patient_id == patient.id))
+    db.session.flush()
