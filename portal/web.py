@@ -174,11 +174,15 @@ STATUS_LABELS = {
     "cancelled": _l("Cancelled"),
     "completed": _l("Completed"),
     "no_show": _l("No-show"),
+    # A message's delivery.
+    "queued": _l("Queued"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
 }
 
 
 def status_label(status):
-    """An appointment status in the reader's language."""
+    """An appointment's or a message's status in the reader's language."""
     return STATUS_LABELS.get(status, status)
 
 

@@ -575,6 +575,7 @@ def close_account(*, user, now):
     user.session_version += 1
     _revoke_refresh_tokens(user.id, now)
     db.session.execute(delete(ActivationToken).where(ActivationToken.user_id == user.id))
+    db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
     db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
     db.session.flush()
 

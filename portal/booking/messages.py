@@ -158,10 +158,11 @@ def tell_moved(appointment, *, actor, previous_start, now):
         )
 
 
-def tell_cancelled(appointment, *, actor, now):
+def tell_cancelled(appointment, *, actor, now, tell_patient=True):
     """A cancelled visit. The patient gets a calendar file that removes it: a
-    confirmation when they cancelled, else the news with the reason given. The doctor
-    hears of a cancellation by anyone but themself."""
+    confirmation when they cancelled, else the news with the reason given (unless
+    `tell_patient` is False: their account is closing). The doctor hears of a
+    cancellation by anyone but themself."""
     event = f"appointment-{appointment.id}-cancelled"
     by_patient = actor.id == appointment.patient.user_id
     by_doctor = actor.id == appointment.doctor.user_id
@@ -191,7 +192,7 @@ def tell_cancelled(appointment, *, actor, now):
     _queue(
         "booking_cancelled",
         appointment,
-        appointment.patient.user,
+        appointment.patient.user if tell_patient else None,
         event=event,
         now=now,
         cancel_reason="" if by_patient else appointment.cancel_reason,

@@ -748,6 +748,9 @@ def cancel_future_visits(*, actor, patient_id, reason, now):
             entity_id=visit.id,
             changes={"reason": reason},
         )
+        # The doctor hears of it; the patient, whose account is closing, gets nothing.
+        messages.withdraw_reminders(visit)
+        messages.tell_cancelled(visit, actor=actor, now=now, tell_patient=False)
     db.session.flush()
     return visits
 

@@ -22,6 +22,7 @@ from portal.directory.models import CareAssignment, Doctor, Patient
 from portal.directory.services.common import like_pattern
 from portal.errors import NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.messages import services as outbox
 from portal.pagination import paginate
 
 # The visits that make a patient someone's patient: every status but cancelled.
@@ -157,9 +158,7 @@ class PatientData:
     doctors: list
     appointments: list
     reads: list
-    # Messages sent to the patient: the portal keeps none yet. When it keeps an outbox,
-    # the patient's messages go here and in the export.
-    messages: tuple = ()
+    messages: list
 
 
 def _own_or_admin(actor, patient_id):
@@ -196,6 +195,7 @@ def export_patient_data(*, actor, patient_id=None):
         doctors=doctors_of(patient),
         appointments=booking.patient_visits(patient_id=patient.id),
         reads=reads,
+        messages=outbox.messages_to(user_id=patient.user_id),
     )
     record_event(
         actor=actor, action="patient.exported", entity_type="patient", entity_id=patient.id
@@ -241,7 +241,18 @@ def export_document(data):
             }
             for visit in data.appointments
         ],
-        "messages": list(data.messages),
+        "messages": [
+            {
+                "kind": message.kind,
+                "to": message.to_address,
+                "subject": message.subject,
+                "status": str(message.status),
+                "created_at": _iso(message.created_at),
+                "sent_at": _iso(message.sent_at),
+                "appointment_id": message.appointment_id,
+            }
+            for message in data.messages
+        ],
         "record_reads": [
             {
                 "at": _iso(event.created_at),
@@ -268,12 +279,11 @@ def close_patient_account(*, actor, now, patient_id=None, password=None):
     cancelled = booking.cancel_future_visits(
         actor=actor, patient_id=patient.id, reason=CLOSED_REASON, now=now
     )
-    # The doctors of `cancelled` hear of each cancellation where the portal sends
-    # messages (the usual cancellation notice, queued here before the patient's address
-    # is erased); the portal keeps no outbox yet.
+    # The doctors of `cancelled` were told, before the patient's name is erased.
     booking.forget_patient_words(patient_id=patient.id)
     directory.erase_patient(patient=patient)
     auth.close_account(user=patient.user, now=now)
+    outbox.forget_recipient(user_id=patient.user_id, placeholder=patient.user.email)
     # The trail keeps what happened to the patient's records, not their old values.
     visit_ids = [visit.id for visit in booking.patient_visits(patient_id=patient.id)]
     erase_values(entity_type="patient", entity_ids=[patient.id])

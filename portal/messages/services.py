@@ -192,6 +192,39 @@ def withdraw(*, appointment_id, kinds):
     )
 
 
+def messages_to(*, user_id):
+    """Every message the portal wrote to one person, oldest first (their data export)."""
+    return db.session.scalars(
+        select(Message).where(Message.user_id == user_id).order_by(Message.created_at, Message.id)
+    ).all()
+
+
+def forget_recipient(*, user_id, placeholder):
+    """A closed account's messages keep no personal data: those not sent yet are
+    withdrawn; the others keep their kind, status and times, with the address replaced by
+    `placeholder` and the subject, bodies and attachment erased."""
+    db.session.execute(
+        delete(Message)
+        .where(Message.user_id == user_id, Message.status == MessageStatus.QUEUED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Message)
+        .where(Message.user_id == user_id)
+        .values(
+            to_address=placeholder,
+            subject="",
+            text="",
+            html="",
+            attachment=None,
+            attachment_name=None,
+            attachment_type=None,
+            last_error="",
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def due_messages(*, now, limit=200):
     """Ids of queued messages whose delivery is due: new ones a deliverer never took,
     retries whose wait is over, and deliveries whose lease ran out."""

@@ -201,3 +201,67 @@ def test_an_admin_closing_the_account_ends_the_patients_open_session(
     auth.login(admin)
     auth.client.post(f"/admin/patients/{maya.id}/close")
     assert patient_browser.get("/profile").status_code == 302
+
+
+# Messages -------------------------------------------------------------------------------
+
+
+def _message_to(db, user, *, event, status=None):
+    from portal.messages import services as outbox
+    from portal.messages.models import Message
+
+    message_id = outbox.queue(
+        kind="booking_confirmed",
+        event=event,
+        to_address=user.email,
+        subject=f"Your appointment, {user.full_name}",
+        text=f"Hello {user.full_name}",
+        html=f"<p>Hello {user.full_name}</p>",
+        user_id=user.id,
+    )
+    if status is not None:
+        db.session.get(Message, message_id).status = status
+    db.session.commit()
+    return message_id
+
+
+def test_the_export_lists_the_messages_sent_to_the_patient(db, api, maya):
+    _message_to(db, maya.user, event="appointment-1-booked", status="sent")
+    data = api.get("/me/export", user=maya.user).get_json()
+    [message] = data["messages"]
+    assert message["kind"] == "booking_confirmed"
+    assert message["to"] == "maya@example.org"
+    assert message["subject"] == "Your appointment, Maya Chen"
+    assert message["status"] == "sent"
+
+
+def test_the_data_page_lists_the_messages_sent_to_the_patient(db, client, auth, maya):
+    _message_to(db, maya.user, event="appointment-1-booked", status="sent")
+    auth.login(maya.user)
+    page = client.get("/profile/data").get_data(as_text=True)
+    assert "Your appointment, Maya Chen" in page
+
+
+def test_closing_an_account_erases_the_patients_messages_and_tells_the_doctor(
+    db, api, doctor, maya, visits
+):
+    from portal.messages.models import Message
+
+    _past, future = visits
+    sent = _message_to(db, maya.user, event="appointment-1-booked", status="sent")
+    _message_to(db, maya.user, event="appointment-2-booked")  # not sent yet
+    user_id = maya.user.id
+    assert api.delete("/me", user=maya.user, json={"password": PASSWORD}).status_code == 204
+
+    db.session.expire_all()
+    mine = db.session.scalars(select(Message).where(Message.user_id == user_id)).all()
+    # What was sent stays as a fact (kind, status, time), naming nobody; the rest is gone.
+    assert [message.id for message in mine] == [sent]
+    [kept] = mine
+    assert (kept.subject, kept.text, kept.html) == ("", "", "")
+    assert "maya" not in kept.to_address
+    # The doctor hears that the visit still to come was cancelled; the patient gets nothing.
+    told = db.session.scalars(select(Message).where(Message.appointment_id == future.id)).all()
+    assert [(message.kind, message.user_id) for message in told] == [
+        ("doctor_cancellation", doctor.user_id)
+    ]
