@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.errors import ChangedMeanwhile, DomainError, ValidationFailed
 from portal.extensions import db
-from portal.i18n import format_local
+from portal.i18n import format_local, zone_label
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -44,6 +44,7 @@ def init_app(app):
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(IntegrityError, _refused_by_the_database)
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["zone_label"] = zone_label
 
     @app.context_processor
     def _template_globals():

@@ -20,8 +20,11 @@ HTMX = {"HX-Request": "true"}
 
 def row(page, doctor):
     """The markup of one doctor's result row."""
-    match = re.search(rf'<li class="doctor-card" id="doctor-{doctor.id}">.*?</li>', page, re.S)
-    return match.group(0) if match else None
+    start = page.find(f'<li class="doctor-card" id="doctor-{doctor.id}">')
+    if start < 0:
+        return None
+    end = page.find('<li class="doctor-card"', start + 1)
+    return page[start:end] if end > 0 else page[start:]
 
 
 def named(make_doctor, make_user, name, **overrides):
@@ -140,7 +143,7 @@ def test_an_htmx_request_gets_the_results_and_the_count_only(htmx, town):
     assert "<html" not in response.text
     assert "HX-Request" in response.headers["Vary"]
     assert response.text.lstrip().startswith('<section id="doctor-results"')
-    assert "<form" not in response.text
+    assert 'action="/find"' not in response.text  # the results, not the filters
     assert '<p id="doctor-count" class="result-count" hx-swap-oob="innerHTML">' in response.text
     assert "2 doctors found." in response.text
     assert "Hugo Bernard" not in response.text
@@ -206,10 +209,10 @@ def test_each_result_shows_the_next_free_time_in_the_clinic_zone(
     slot = first_free_slot(doctor)
     local = slot.start.astimezone(ZoneInfo("Asia/Tokyo"))
     html = row(client.get("/find").text, doctor)
-    assert "Next free time:" in html
+    assert "Next free times (Tokyo time):" in html
     assert f"?day={slot.local_date.isoformat()}" in html
     assert f"{local.hour % 12 or 12}:{local.minute:02d}" in html
-    assert "(Asia/Tokyo)" in html
+    assert "Asia/Tokyo" not in html
     assert f'href="/doctors/{doctor.id}"' in html
 
 
