@@ -116,7 +116,7 @@ def login():
             return redirect(safe_next(form.next.data) or home_url(user), 303)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, going=safe_next(form.next.data)), status
 
 
 @bp.post("/logout")

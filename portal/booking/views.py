@@ -25,6 +25,7 @@ from portal.directory import services as directory
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
+from portal.i18n import format_local
 from portal.web import errors_on, refused
 
 bp = Blueprint("booking", __name__)
@@ -166,13 +167,25 @@ def slots(doctor_id):
 
 
 @bp.get("/doctors/<int:doctor_id>/book")
-@login_required
 def confirm(doctor_id):
-    require_role(current_user, Role.PATIENT)
     profile = services.bookable_doctor(doctor_id)
     start = _parse_start(request.args.get("start"))
     if start is None:
         return redirect(url_for("booking.doctor", doctor_id=doctor_id))
+    if not current_user.is_authenticated:
+        # The chosen time survives signing in or creating an account: both come back here.
+        flash(
+            _(
+                "Sign in or create an account to book %(when)s with %(doctor)s. "
+                "You will come back to this time.",
+                when=format_local(start, profile.timezone, relative=True),
+                doctor=profile.user.full_name,
+            ),
+            "info",
+        )
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        return hx_redirect(target) if is_htmx() else redirect(target)
+    require_role(current_user, Role.PATIENT)
     form = BookForm(start=start.isoformat(), reason=request.args.get("reason", "")[:500])
     return render_partial(
         "booking/confirm.html",

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from portal.auth.forms import RegisterForm
-from portal.auth.views import home_url
+from portal.auth.views import home_url, safe_next
 from portal.directory import services
 from portal.web import errors_on
 
@@ -16,7 +16,7 @@ bp = Blueprint("directory", __name__)
 def register():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
-    form = RegisterForm()
+    form = RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         with errors_on(form):
             user = services.register_patient(
@@ -27,6 +27,8 @@ def register():
             )
             login_user(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.full_name), "success")
-            return redirect(home_url(user), 303)
+            return redirect(safe_next(form.next.data) or home_url(user), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("directory/register.html", form=form), status
+    return render_template(
+        "directory/register.html", form=form, going=safe_next(form.next.data)
+    ), status

@@ -293,11 +293,10 @@ def test_the_day_strip_speaks_the_visitors_language(htmx, db, doctor):
     french_days, english_days = days.findall(french), days.findall(english)
     assert len(french_days) == len(english_days) == 14
     # Today and tomorrow are named so; the other days by weekday and date.
-    assert french_days[:2] == ["Aujourd’hui", "Demain"]
+    assert french_days[:2] == ["Aujourd\u2019hui", "Demain"]
     assert english_days[:2] == ["Today", "Tomorrow"]
     weekdays_fr = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
     assert all(label.startswith(weekdays_fr) for label in french_days[2:]), french_days
     assert all(
-        label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-        for label in english_days[2:]
+        label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") for label in english_days[2:]
     )
