@@ -632,3 +632,29 @@ def test_a_page_of_doctors_costs_the_same_statements_whatever_its_size(
         )
     big = statements_of(db, client, path)
     assert big == small
+
+
+def test_find_a_doctor_ignores_accents_and_case(client, db, make_doctor, make_user):
+    named(make_doctor, make_user, "Amélie Lefèvre")
+    named(make_doctor, make_user, "Hélène Çelik")
+    named(make_doctor, make_user, "Bruno Martin")
+    for query, found in (
+        ("amelie", ["Amélie Lefèvre"]),
+        ("AMÉLIE", ["Amélie Lefèvre"]),
+        ("lefevre", ["Amélie Lefèvre"]),
+        ("celik", ["Hélène Çelik"]),
+        ("é", ["Amélie Lefèvre", "Hélène Çelik"]),
+        ("martín", ["Bruno Martin"]),
+    ):
+        page = client.get("/find", query_string={"q": query}).text
+        shown = re.findall(r'<a href="/doctors/\d+">Dr ([^<]+)</a>', page)
+        assert shown == found, query
+
+
+def test_a_renamed_doctor_is_found_by_the_new_name(client, db, make_doctor, make_user):
+    doctor = named(make_doctor, make_user, "Camille Durand")
+    doctor.user.full_name = "Camille Bérard"
+    db.session.commit()
+    page = client.get("/find", query_string={"q": "berard"}).text
+    assert f'href="/doctors/{doctor.id}"' in page
+    assert f'href="/doctors/{doctor.id}"' not in client.get("/find?q=durand").text
