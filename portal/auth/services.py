@@ -36,7 +36,10 @@ def find_user_by_email(email):
 TAKEN_EMAIL = _l("An account with this email already exists.")
 
 
-def _check_new_account(email, full_name, password):
+YOUR_NAME = _l("Enter your full name.")
+
+
+def _check_new_account(email, full_name, password, missing_name=YOUR_NAME):
     errors = {}
     try:
         email = normalise_email(email)
@@ -44,7 +47,7 @@ def _check_new_account(email, full_name, password):
         errors.update(error.errors)
     full_name = (full_name or "").strip()
     if not full_name:
-        errors["full_name"] = [_l("Enter your full name.")]
+        errors["full_name"] = [missing_name]
     elif len(full_name) > 120:
         errors["full_name"] = [_l("Use at most %(count)d characters.", count=120)]
     if password is not None:
@@ -58,9 +61,12 @@ def _check_new_account(email, full_name, password):
     return email, full_name
 
 
-def create_user(*, email, full_name, password, role, locale=None, actor=None):
-    """Create an account of any role; a None password leaves it to be set on activation."""
-    email, full_name = _check_new_account(email, full_name, password)
+def create_user(
+    *, email, full_name, password, role, locale=None, actor=None, missing_name=YOUR_NAME
+):
+    """Create an account of any role; a None password leaves it to be set on activation.
+    `missing_name`: the error for an empty name, in the words of who fills the form."""
+    email, full_name = _check_new_account(email, full_name, password, missing_name)
     user = User(
         email=email,
         full_name=full_name,

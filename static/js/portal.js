@@ -2,7 +2,8 @@
    - The site menu is pinned open on wide screens (a toggle on phones).
    - After an HTMX swap, htmx focuses the new content's [autofocus] element; the polite
      live region #live-status then says what changed (the [data-announce] text).
-   - The day strip scrolls the chosen day into view. */
+   - The day strip scrolls the chosen day into view.
+   - A page with a form sent back with errors focuses the first wrong field. */
 (function () {
   "use strict";
 
@@ -45,6 +46,12 @@
       wide.addEventListener("change", pinMenu);
     }
     showChosenDay(document);
+    // A form sent back with errors: the first wrong field takes the focus, unless the
+    // page already put it somewhere (autofocus).
+    var invalid = document.querySelector("main [aria-invalid=true]");
+    if (invalid && (document.activeElement === document.body || !document.activeElement)) {
+      invalid.focus();
+    }
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {

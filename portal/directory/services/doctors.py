@@ -205,7 +205,12 @@ def onboard_doctor(*, actor, email, full_name, now, **profile):
     cleaned = _profile_values(errors, profile)
     try:
         user = auth.create_user(
-            email=email, full_name=full_name, password=None, role=Role.DOCTOR, actor=actor
+            email=email,
+            full_name=full_name,
+            password=None,
+            role=Role.DOCTOR,
+            actor=actor,
+            missing_name=_l("Enter the doctor's full name."),
         )
     except ValidationFailed as error:
         errors.update(error.errors)
