@@ -26,6 +26,8 @@ def select_locale():
 def zone_label(timezone):
     """A time zone as people say it, in their language: "Paris time", "heure de Paris"."""
     city = get_timezone_location(timezone, locale=get_locale(), return_city=True)
+    if city == timezone:  # UTC: no city to name
+        return timezone
     return gettext("%(city)s time", city=city)
 
 
