@@ -367,7 +367,12 @@ def cancel(appointment_id):
         return redirect(url_for("booking.my_appointments"), 303)
     cutoff = timedelta(hours=services.get_booking_settings().cancel_cutoff_hours)
     return render_template(
-        "booking/_appointment.html", appointment=record, now=now, cutoff=cutoff, cancel_form=form
+        "booking/_appointment.html",
+        appointment=record,
+        now=now,
+        cutoff=cutoff,
+        cancel_form=form,
+        focus=True,  # the outcome takes the focus and is announced
     ), status
 
 

@@ -300,3 +300,37 @@ def test_the_day_strip_speaks_the_visitors_language(htmx, db, doctor):
     assert all(
         label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") for label in english_days[2:]
     )
+
+
+def test_times_name_the_zone_as_people_say_it(client, htmx, db, doctor):
+    for page in (
+        client.get(f"/doctors/{doctor.id}").text,
+        client.get("/find").text,
+        htmx.get(f"/doctors/{doctor.id}/slots", headers={"Accept-Language": "fr"}).text,
+    ):
+        assert "Europe/Paris" not in page
+    assert "Times shown: Paris time." in client.get(f"/doctors/{doctor.id}").text
+    french = htmx.get(f"/doctors/{doctor.id}/slots", headers={"Accept-Language": "fr"}).text
+    assert "Horaires affichés : heure de Paris." in french
+
+
+def test_a_cancelled_visit_reads_differently_from_a_confirmed_one(
+    auth, client, db, doctor, patient
+):
+    slots = free_slots(db, doctor)
+    kept = take(db, doctor, patient, slots[0])
+    dropped = take(db, doctor, patient, slots[1], status=Status.CANCELLED)
+    auth.login(patient.user)
+    upcoming = client.get("/appointments").text
+    past = client.get("/appointments?past=1").text
+    kept_row = upcoming[upcoming.index(f'id="appointment-{kept.id}"') :]
+    dropped_row = past[past.index(f'id="appointment-{dropped.id}"') :]
+    assert 'class="appointment appointment-confirmed"' in upcoming
+    assert 'class="appointment appointment-cancelled"' in past
+    # Told in words and a mark, not by colour alone.
+    assert re.search(
+        r'status-badge status-cancelled"><span aria-hidden="true">✕ </span>Cancelled', dropped_row
+    )
+    assert re.search(
+        r'status-badge status-confirmed"><span aria-hidden="true">✓ </span>Confirmed', kept_row
+    )

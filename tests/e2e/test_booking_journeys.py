@@ -99,6 +99,9 @@ def test_a_doctor_sets_hours_and_a_patient_books_them_then_cancels(browser, live
     item.get_by_label("Reason (optional)").fill("Feeling better")
     item.get_by_role("button", name="Cancel this appointment").click()
     expect(page.locator(".appointment").first).to_contain_text("You cancelled this appointment.")
+    # The outcome takes the focus and the live region says it.
+    expect(page.locator(".appointment").first.locator("[data-announce]")).to_be_focused()
+    expect(page.locator("#live-status")).to_contain_text("You cancelled this appointment.")
 
     page.goto(f"/doctors/{doctor_id}")
     page.locator(".day-strip a.day").nth(3).click()

@@ -80,6 +80,7 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, role, loca
     if role != "visitor":
         sign_in(page, getattr(world, role))
     problems = []
+    headers = {}
     for path in pages_of(role, world):
         page.set_viewport_size({"width": PHONE, "height": 844})
         response = page.goto(path)
@@ -89,8 +90,23 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, role, loca
             problems.append(f"{path}: {width} px wide at {PHONE} px")
         for found in axe_violations(page):
             problems.append(f"{path} at {PHONE} px: {found}")
+        # The menu, opened, fits too.
+        page.locator("details.site-menu > summary").click()
+        page.wait_for_selector("details.site-menu[open]")
+        if page_width(page) > PHONE:
+            problems.append(f"{path}: {page_width(page)} px wide at {PHONE} px, menu open")
         page.set_viewport_size({"width": DESKTOP, "height": 900})
+        page.wait_for_selector("details.site-menu.pinned[open]")
+        # One header layout on every page: the same rows at the same heights.
+        headers[path] = page.evaluate(
+            """() => [...document.querySelectorAll('.site-header nav')]
+                .map(nav => [nav.getAttribute('aria-label'),
+                             Math.round(nav.getBoundingClientRect().top),
+                             Math.round(nav.getBoundingClientRect().height)])"""
+        )
         for found in axe_violations(page):
             problems.append(f"{path} at {DESKTOP} px: {found}")
     page.context.close()
     assert not problems, "\n".join(problems)
+    layouts = {str(layout) for layout in headers.values()}
+    assert len(layouts) == 1, headers
