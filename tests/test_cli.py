@@ -1,5 +1,10 @@
 """The command line: creating an admin and loading the demo data."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from portal.auth.models import Role, User
@@ -108,3 +113,24 @@ def test_every_demo_account_signs_in_to_its_own_home(runner, app, db):
         response = client.post("/login", data={"email": email, "password": DEMO_PASSWORDS[role]})
         assert response.headers["Location"] == home
         assert client.get(home).status_code == 200
+
+
+def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
+    # A fresh interpreter imports nothing beforehand, as gunicorn and `flask --app wsgi` do.
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "SECRET_KEY": "a-test-secret-key-long-enough-to-pass",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+    }
+    env.pop("PORTAL_TEST_NOW", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -5,7 +5,7 @@ uses (portal.auth.models.fold). It stays nullable, so SQLite adds it in place (r
 the users table would trip the foreign keys that point at it).
 
 Revision ID: a7c3e9f1d2b4
-Revises: 5d7e2a1c9b30
+Revises: 9f2c7d41e8a3
 Create Date: 2026-12-05 07:20:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9f1d2b4'
-down_revision = '5d7e2a1c9b30'
+down_revision = '9f2c7d41e8a3'
 branch_labels = None
 depends_on = None
 
