@@ -1,7 +1,7 @@
 """Patients book, see, cancel and reschedule their appointments."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -26,20 +26,13 @@ from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
 from portal.i18n import format_local
-from portal.web import errors_on, refused
+from portal.web import errors_on, query_date, refused
 
 bp = Blueprint("booking", __name__)
 
 # The partial's words follow the visitor's language (cookie or browser); the full page
 # at the same URL is another answer.
 DAY_SLOTS_VARY = ("HX-Request", "Accept-Language", "Cookie")
-
-
-def _parse_date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _parse_start(value):
@@ -134,8 +127,8 @@ def clinic(clinic_id):
 def doctor(doctor_id):
     read_only(db.session)
     profile = services.bookable_doctor(doctor_id)
-    day = _parse_date(request.args.get("day"))
-    strip_start = _parse_date(request.args.get("from"))
+    day = query_date("day")
+    strip_start = query_date("from")
     picker = build_picker(
         profile,
         day=day,
@@ -158,8 +151,8 @@ def slots(doctor_id):
     source = services.slot_source(doctor_id)
     partial = DaySlots(
         source,
-        day=_parse_date(request.args.get("day")),
-        strip_start=_parse_date(request.args.get("from")),
+        day=query_date("day"),
+        strip_start=query_date("from"),
     )
     if revalidation.unchanged(partial.etag):
         return revalidation.not_modified(partial.etag, DAY_SLOTS_VARY)
@@ -382,8 +375,8 @@ def reschedule_page(appointment_id):
     require_role(current_user, Role.PATIENT)
     record = _movable(appointment_id)
     start = _parse_start(request.args.get("start"))
-    day = _parse_date(request.args.get("day"))
-    strip_start = _parse_date(request.args.get("from"))
+    day = query_date("day")
+    strip_start = query_date("from")
     if start is not None:
         day = _local_day(record.doctor, start)
     picker = build_picker(
