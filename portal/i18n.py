@@ -1,10 +1,14 @@
 """Choosing the language and time zone of a request, and formatting for people."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_time
+from flask_babel import format_date, format_time, get_locale, gettext
 from flask_login import current_user
+
+from portal.db import utcnow
 
 
 def select_locale():
@@ -30,9 +34,32 @@ def negotiated():
     setattr(g, NEGOTIATED, True)
 
 
-def format_local(instant, timezone, format="medium"):
-    """An instant shown in a clinic's time zone, labelled with that zone."""
-    local = instant.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+def zone_label(timezone):
+    """A time zone as people say it, in their language: "Paris time", "heure de Paris"."""
+    city = get_timezone_location(timezone, locale=get_locale(), return_city=True)
+    if city == timezone:  # UTC: no city to name
+        return timezone
+    return gettext("%(city)s time", city=city)
+
+
+def relative_day(day, today):
+    """ "Today" or "Tomorrow" for those days, else None."""
+    if day == today:
+        return gettext("Today")
+    if day == today + timedelta(days=1):
+        return gettext("Tomorrow")
+    return None
+
+
+def format_local(instant, timezone, format="medium", relative=False, with_zone=True):
+    """An instant shown in a clinic's time zone, labelled with that zone (unless not
+    `with_zone`). `relative`: today and tomorrow (in that zone) are named so, not dated."""
+    zone = ZoneInfo(timezone)
+    local = instant.astimezone(zone).replace(tzinfo=None)
     if format == "time":
         return format_time(local, "short")
-    return format_date(local, format) + ", " + format_time(local, "short") + " (" + timezone + ")"
+    day = format_date(local, format)
+    if relative:
+        day = relative_day(local.date(), utcnow().astimezone(zone).date()) or day
+    text = day + ", " + format_time(local, "short")
+    return text + " (" + zone_label(timezone) + ")" if with_zone else text

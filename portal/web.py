@@ -22,7 +22,7 @@ from portal.errors import (
 )
 from portal.extensions import db
 from portal.htmx import ASKED as ASKED_HTMX
-from portal.i18n import NEGOTIATED, format_local
+from portal.i18n import NEGOTIATED, format_local, zone_label
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -159,6 +159,7 @@ def init_app(app):
     app.register_error_handler(IntegrityError, _refused_by_the_database)
     app.register_error_handler(PoolTimeout, _every_connection_in_use)
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["zone_label"] = zone_label
 
     @app.context_processor
     def _template_globals():

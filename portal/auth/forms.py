@@ -45,6 +45,7 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+    next = HiddenField()  # where the visitor was going: a local path only (safe_next)
 
 
 class ChangePasswordForm(FlaskForm):

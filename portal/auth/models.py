@@ -1,10 +1,20 @@
 """Accounts: one user per person, with a role."""
 
 import enum
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import true
 
@@ -16,6 +26,17 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     DOCTOR = "doctor"
     PATIENT = "patient"
+
+
+def fold(text):
+    """Text as searches compare it: without accents, case-folded ("Amélie" -> "amelie"),
+    the same on every database."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def _folded_name(context):
+    return fold(context.get_current_parameters().get("full_name"))
 
 
 class User(UserMixin, db.Model):
@@ -30,6 +51,9 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(72))
     full_name: Mapped[str] = mapped_column(String(120))
+    # full_name folded for searching; kept in step on every insert and name change.
+    # (Nullable only so SQLite adds it without rebuilding the table; it is always set.)
+    search_name: Mapped[str | None] = mapped_column(String(255), default=_folded_name)
     role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -166,3 +190,8 @@ class SignInPolicy(db.Model):
     require_staff_otp: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+@event.listens_for(User.full_name, "set")
+def _keep_search_name(user, value, _old, _initiator):
+    user.search_name = fold(value)

@@ -67,14 +67,19 @@ def name_problems(name, *, limit=120, required=True):
     return []
 
 
-def _check_new_account(email, full_name, password):
+YOUR_NAME = _l("Enter your full name.")
+
+
+def _check_new_account(email, full_name, password, missing_name=YOUR_NAME):
     errors = {}
     try:
         email = normalise_email(email)
     except ValidationFailed as error:
         errors.update(error.errors)
     full_name = (full_name or "").strip()
-    if problems := name_problems(full_name):
+    if not full_name:
+        errors["full_name"] = [missing_name]
+    elif problems := name_problems(full_name):
         errors["full_name"] = problems
     if password is not None:
         problems = password_problems(password, email=email or "", full_name=full_name)
@@ -87,9 +92,12 @@ def _check_new_account(email, full_name, password):
     return email, full_name
 
 
-def create_user(*, email, full_name, password, role, locale=None, actor=None):
-    """Create an account of any role; a None password leaves it to be set on activation."""
-    email, full_name = _check_new_account(email, full_name, password)
+def create_user(
+    *, email, full_name, password, role, locale=None, actor=None, missing_name=YOUR_NAME
+):
+    """Create an account of any role; a None password leaves it to be set on activation.
+    `missing_name`: the error for an empty name, in the words of who fills the form."""
+    email, full_name = _check_new_account(email, full_name, password, missing_name)
     user = User(
         email=email,
         full_name=full_name,

@@ -105,7 +105,7 @@ def login():
         keep_changes()  # the failed attempt stays in the audit trail
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, going=safe_next(form.next.data)), status
 
 
 @bp.post("/logout")
@@ -203,6 +203,8 @@ def forgot_password():
 
 PASSWORD_RESET = "password_reset"  # noqa: S105  (a session key's name, not a secret)
 VERIFY_EMAIL = "verify_email"
+# Where a patient who registered on the way to a time goes once their address is confirmed.
+AFTER_VERIFYING = "after_verifying"
 
 
 @bp.get("/password/reset/<token>")
@@ -271,9 +273,12 @@ def verify_email():
             user = services.verify_email(token=token, now=now)
             url_tokens.forget(VERIFY_EMAIL)
             flash(_("Your email address is confirmed. You can book visits."), "success")
+            going = safe_next(session.pop(AFTER_VERIFYING, None))
             if current_user.is_authenticated and current_user.id == user.id:
-                return redirect(home_url(user), 303)
-            return redirect(url_for("auth.login"), 303)
+                return redirect(going or home_url(user), 303)
+            return redirect(
+                url_for("auth.login", next=going) if going else url_for("auth.login"), 303
+            )
     except InvalidToken:
         url_tokens.forget(VERIFY_EMAIL)
         return _verify_page(status=400)

@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -16,6 +15,7 @@ from flask_babel import get_locale, gettext, ngettext
 from portal.booking import services
 from portal.booking.availability import WorkerCache, free_slots
 from portal.db import utcnow
+from portal.i18n import zone_label
 from portal.revalidation import etag_for
 
 STRIP_DAYS = 14
@@ -35,7 +35,6 @@ class DayLink:
 class SlotChoice:
     start: str  # ISO 8601 with offset, as the booking form and the API take it
     label: str
-    href: str
     seats_left: int
     description: str  # what a screen reader says of the button
 
@@ -54,6 +53,8 @@ class PickerTexts:
     none_free: str
     book: str  # a slot's button, with %(time)s
     move: str  # the same when moving an appointment
+    today: str
+    tomorrow: str
 
 
 @lru_cache(maxsize=16)
@@ -62,7 +63,7 @@ def _texts(locale):
     rendering then looks up no translation."""
     return PickerTexts(
         choose_day=gettext("Choose a day"),
-        zone_hint=gettext("Times are in the clinic's time zone: %(zone)s."),
+        zone_hint=gettext("Times shown: %(zone)s."),
         days=gettext("Days"),
         earlier=gettext("Earlier"),
         later=gettext("Later"),
@@ -71,6 +72,8 @@ def _texts(locale):
         none_free=gettext("No free time on this day. Choose another day."),
         book=gettext("Book %(time)s"),
         move=gettext("Move to %(time)s"),
+        today=gettext("Today"),
+        tomorrow=gettext("Tomorrow"),
     )
 
 
@@ -79,7 +82,7 @@ class Picker:
     """Everything the slot picker shows; a value, so equal pickers render the same."""
 
     doctor_id: int
-    zone: str
+    zone: str  # as people say it: "Paris time"
     selected: date
     heading: str
     days: tuple[DayLink, ...] = ()
@@ -88,11 +91,22 @@ class Picker:
     later_href: str = ""
     reschedule_id: int | None = None
     texts: PickerTexts | None = None
+    # Where a chosen time goes (a GET with `start`): the booking or the moving panel.
+    confirm_href: str = ""
+    # The visitor chose a day or moved the strip: the day's heading takes the focus, and
+    # `announce` is what the live region says.
+    focus: bool = False
+    announce: str = ""
 
 
 @lru_cache(maxsize=8192)
 def _day_label(day, locale, pattern):
     return format_date(day, pattern, locale=locale)
+
+
+@lru_cache(maxsize=256)
+def _zone_label(timezone, locale):
+    return zone_label(timezone)
 
 
 @lru_cache(maxsize=4096)
@@ -101,7 +115,7 @@ def _time_label(wall, locale):
 
 
 @lru_cache(maxsize=65536)
-def _choice(slot, zone, locale, confirm, book, move):
+def _choice(slot, zone, locale, book, move):
     """How a slot is offered, in a language: the same slot is offered on many requests
     while the doctor's schedule stays the same, so the answer is kept."""
     start = slot.start.isoformat()
@@ -116,7 +130,6 @@ def _choice(slot, zone, locale, confirm, book, move):
     return SlotChoice(
         start=start,
         label=label,
-        href=confirm and f"{confirm}?{urlencode({'start': start})}",
         seats_left=slot.seats_left,
         description=description,
     )
@@ -149,18 +162,26 @@ def _strip(doctor, day, strip_start, *, settings=None, version=None, reschedule=
 
 
 def build_picker(
-    doctor, *, day=None, strip_start=None, reschedule=None, settings=None, version=None
+    doctor,
+    *,
+    day=None,
+    strip_start=None,
+    reschedule=None,
+    settings=None,
+    version=None,
+    focus=False,
 ):
     """The picker for a doctor (a Doctor or a SlotSource): one slot computation for the
     whole strip. `version`, the doctor's schedule version read in this request, lets the
-    worker reuse the strip's slots it computed before (pages that only show slots)."""
+    worker reuse the strip's slots it computed before (pages that only show slots).
+    `focus`: the visitor asked for this day or strip, so its heading takes the focus."""
     today, strip_start, slots = _strip(
         doctor, day, strip_start, settings=settings, version=version, reschedule=reschedule
     )
-    return _assemble(doctor, slots, today, day, strip_start, reschedule, str(get_locale()))
+    return _assemble(doctor, slots, today, day, strip_start, reschedule, str(get_locale()), focus)
 
 
-def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
+def _assemble(doctor, slots, today, day, strip_start, reschedule, locale, focus=False):
     last = strip_start + timedelta(days=STRIP_DAYS - 1)
     by_day = defaultdict(list)
     for slot in slots:
@@ -171,7 +192,7 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
 
     if reschedule is not None:
         base = url_for("booking.reschedule_page", appointment_id=reschedule.id)
-        confirm = ""
+        confirm = base
     else:
         base = url_for("booking.slots", doctor_id=doctor.id)
         confirm = url_for("booking.confirm", doctor_id=doctor.id)
@@ -179,31 +200,37 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
     texts = _texts(locale)
     book, move = texts.book, texts.move if reschedule is not None else None
 
+    choices = tuple(_choice(slot, zone, locale, book, move) for slot in by_day.get(day, ()))
+    named = {today: texts.today, today + timedelta(days=1): texts.tomorrow}
+    heading = _day_label(day, locale, "full")
+    if day in named:
+        heading = f"{named[day]}, {heading}"
     earlier = None
     if strip_start > today:
         earlier = max(today, strip_start - timedelta(days=STRIP_DAYS))
     return Picker(
         doctor_id=doctor.id,
-        zone=doctor.timezone,
+        zone=_zone_label(doctor.timezone, locale),
         selected=day,
-        heading=_day_label(day, locale, "full"),
+        heading=heading,
         days=tuple(
             DayLink(
                 day=candidate,
-                label=_day_label(candidate, locale, "EEE d MMM"),
+                label=named.get(candidate) or _day_label(candidate, locale, "EEE d MMM"),
                 href=f"{base}?day={candidate.isoformat()}",
                 free=bool(by_day.get(candidate)),
                 current=candidate == day,
             )
             for candidate in days
         ),
-        slots=tuple(
-            _choice(slot, zone, locale, confirm, book, move) for slot in by_day.get(day, ())
-        ),
+        slots=choices,
         earlier_href=earlier and f"{base}?from={earlier.isoformat()}",
         later_href=f"{base}?from={(strip_start + timedelta(days=STRIP_DAYS)).isoformat()}",
         reschedule_id=reschedule.id if reschedule else None,
         texts=texts,
+        confirm_href=confirm,
+        focus=focus,
+        announce=f"{heading}: " + ngettext("%(num)d free time", "%(num)d free times", len(choices)),
     )
 
 
@@ -222,6 +249,7 @@ class DaySlots:
     under that key, and the key's digest is the ETag."""
 
     def __init__(self, source, *, day=None, strip_start=None):
+        focus = day is not None or strip_start is not None
         now = utcnow()
         today, strip_start = _strip_days(source.timezone, day, strip_start, now)
         slots, free = free_slots(
@@ -233,7 +261,8 @@ class DaySlots:
         self._source, self._day, self._today = source, day, today
         self._strip_start, self._slots = strip_start, slots
         self._locale = str(get_locale())
-        self.key = (free, day, today, self._locale)
+        self._focus = focus
+        self.key = (free, day, today, self._locale, self._focus)
         self.etag = etag_for("day-slots partial", self.key)
 
     def html(self):
@@ -248,6 +277,7 @@ class DaySlots:
                 self._strip_start,
                 None,
                 self._locale,
+                self._focus,
             )
             html = render_template("booking/_slot_picker.html", picker=picker)
             kept.put(self.key, html)

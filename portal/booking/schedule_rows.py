@@ -125,12 +125,13 @@ def read_schedule(doctor_id, window_start, window_end, *, ignore_appointment_id=
 NEAR_DAYS = 4
 
 
-def next_free_slots(doctors, *, now, settings, days=14):
+def next_free_slots(doctors, *, now, settings, days=14, count=None):
     """Each doctor's first bookable slot within `days` clinic-local days from today, or
-    None, as {doctor id: Slot | None}. One query for the first NEAR_DAYS days of every
-    doctor of the page, and one more for the later days of those with none free then:
-    at most two, whatever the page's size."""
-    result = {doctor.id: None for doctor in doctors}
+    None, as {doctor id: Slot | None}; with `count`, the first `count` of them on that
+    first free day, as {doctor id: tuple of Slots} (empty when none). One query for the
+    first NEAR_DAYS days of every doctor of the page, and one more for the later days of
+    those with none free then: at most two, whatever the page's size."""
+    result = {doctor.id: None if count is None else () for doctor in doctors}
     pending = {}
     for doctor in doctors:
         if doctor.is_active and doctor.accepting_patients:
@@ -174,6 +175,6 @@ def next_free_slots(doctors, *, now, settings, days=14):
                 **rules,
             )
             if slots:
-                result[doctor_id] = slots[0]
+                result[doctor_id] = slots[0] if count is None else tuple(slots[:count])
                 del pending[doctor_id]
     return result

@@ -189,6 +189,20 @@ def patient_appointments(*, actor, now, past=False, page=1, per_page=20):
     return paginate(_with_people(statement), page=page, per_page=per_page)
 
 
+def overlapping_visits(*, actor, start, end, ignore_appointment_id=None):
+    """The signed-in patient's confirmed visits that overlap [start, end): what a patient
+    about to book or move a visit is warned of."""
+    require_role(actor, Role.PATIENT)
+    statement = _visible_to(select(Appointment), actor).where(
+        Appointment.status == Status.CONFIRMED,
+        Appointment.starts_at < end,
+        Appointment.ends_at > start,
+    )
+    if ignore_appointment_id is not None:
+        statement = statement.where(Appointment.id != ignore_appointment_id)
+    return db.session.scalars(_with_people(statement).order_by(Appointment.starts_at)).all()
+
+
 def _filtered_appointments(
     actor,
     *,

@@ -1,5 +1,6 @@
 """Patients book, see, cancel and reschedule their appointments."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ from portal.directory import services as directory
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
+from portal.i18n import format_local
 from portal.web import errors_on, query_date, refused
 
 bp = Blueprint("booking", __name__)
@@ -49,6 +51,7 @@ def _parse_start(value):
 
 
 PER_PAGE = 20
+NEXT_TIMES = 3  # a doctor's next free times offered in a list of results
 Q_MAX = 100
 
 
@@ -66,7 +69,7 @@ def _doctor_results(page_template, **context):
     results plus, out of band, the live region that announces how many were found."""
     results = context["results"]
     context["next_slots"] = next_free_slots(
-        results.items, now=utcnow(), settings=services.get_booking_settings()
+        results.items, now=utcnow(), settings=services.get_booking_settings(), count=NEXT_TIMES
     )
     response = render_partial(page_template, "booking/_results.html", **context)
     if is_htmx():
@@ -131,11 +134,14 @@ def clinic(clinic_id):
 def doctor(doctor_id):
     read_only(db.session)
     profile = services.bookable_doctor(doctor_id)
+    day = query_date("day")
+    strip_start = query_date("from")
     picker = build_picker(
         profile,
-        day=query_date("day"),
-        strip_start=query_date("from"),
+        day=day,
+        strip_start=strip_start,
         version=profile.schedule_version,
+        focus=day is not None or strip_start is not None,
     )
     return render_template("booking/doctor.html", doctor=profile, picker=picker)
 
@@ -161,13 +167,25 @@ def slots(doctor_id):
 
 
 @bp.get("/doctors/<int:doctor_id>/book")
-@login_required
 def confirm(doctor_id):
-    require_role(current_user, Role.PATIENT)
     profile = services.bookable_doctor(doctor_id)
     start = _parse_start(request.args.get("start"))
     if start is None:
         return redirect(url_for("booking.doctor", doctor_id=doctor_id))
+    if not current_user.is_authenticated:
+        # The chosen time survives signing in or creating an account: both come back here.
+        flash(
+            _(
+                "Sign in or create an account to book %(when)s with %(doctor)s. "
+                "You will come back to this time.",
+                when=format_local(start, profile.timezone, relative=True),
+                doctor=profile.user.full_name,
+            ),
+            "info",
+        )
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        return hx_redirect(target) if is_htmx() else redirect(target)
+    require_role(current_user, Role.PATIENT)
     form = BookForm(start=start.isoformat(), reason=request.args.get("reason", "")[:500])
     return render_partial(
         "booking/confirm.html",
@@ -176,6 +194,33 @@ def confirm(doctor_id):
         form=form,
         start=start,
         picker=None,
+        notes=_before_confirming(profile, start),
+    )
+
+
+@dataclass(frozen=True)
+class BeforeConfirming:
+    """What the patient is told before confirming a time."""
+
+    cutoff_hours: int
+    cancel_until: datetime
+    cutoff_passed: bool
+    overlaps: list
+
+
+def _before_confirming(doctor, start, ignore_appointment_id=None):
+    hours = services.get_booking_settings().cancel_cutoff_hours
+    cancel_until = start - timedelta(hours=hours)
+    return BeforeConfirming(
+        cutoff_hours=hours,
+        cancel_until=cancel_until,
+        cutoff_passed=utcnow() > cancel_until,
+        overlaps=services.overlapping_visits(
+            actor=current_user,
+            start=start,
+            end=start + timedelta(minutes=doctor.slot_minutes),
+            ignore_appointment_id=ignore_appointment_id,
+        ),
     )
 
 
@@ -196,6 +241,7 @@ def book(doctor_id):
             form=form,
             start=start,
             picker=None,
+            notes=None,
         )
     refusals = (SlotUnavailable, OverlappingVisit, BookingLimitReached, EmailNotVerified)
     with errors_on(form, *refusals, ValidationFailed) as outcome:
@@ -223,10 +269,16 @@ def book(doctor_id):
     picker = build_picker(profile, day=_local_day(profile, start))
     if is_htmx():
         return _with_fresh_picker(
-            "booking/_confirm.html", picker, status, doctor=profile, form=form, start=start
+            "booking/_confirm.html",
+            picker,
+            status,
+            doctor=profile,
+            form=form,
+            start=start,
+            notes=None,
         )
     return render_template(
-        "booking/confirm.html", doctor=profile, form=form, start=start, picker=picker
+        "booking/confirm.html", doctor=profile, form=form, start=start, picker=picker, notes=None
     ), status
 
 
@@ -318,7 +370,12 @@ def cancel(appointment_id):
         return redirect(url_for("booking.my_appointments"), 303)
     cutoff = timedelta(hours=services.get_booking_settings().cancel_cutoff_hours)
     return render_template(
-        "booking/_appointment.html", appointment=record, now=now, cutoff=cutoff, cancel_form=form
+        "booking/_appointment.html",
+        appointment=record,
+        now=now,
+        cutoff=cutoff,
+        cancel_form=form,
+        focus=True,  # the outcome takes the focus and is announced
     ), status
 
 
@@ -327,20 +384,29 @@ def cancel(appointment_id):
 def reschedule_page(appointment_id):
     require_role(current_user, Role.PATIENT)
     record = _movable(appointment_id)
+    start = _parse_start(request.args.get("start"))
+    day = query_date("day")
+    strip_start = query_date("from")
+    if start is not None:
+        day = _local_day(record.doctor, start)
     picker = build_picker(
         record.doctor,
-        day=query_date("day"),
-        strip_start=query_date("from"),
+        day=day,
+        strip_start=strip_start,
         reschedule=record,
+        focus=start is None and (day is not None or strip_start is not None),
     )
-    return render_partial(
-        "booking/reschedule.html",
-        "booking/_slot_picker.html",
-        appointment=record,
-        doctor=record.doctor,
-        picker=picker,
-        form=RescheduleForm(),
-    )
+    context = {
+        "appointment": record,
+        "doctor": record.doctor,
+        "picker": picker,
+        "form": RescheduleForm(),
+        "start": start,
+        "notes": start and _before_confirming(record.doctor, start, record.id),
+    }
+    if start is not None:
+        return render_partial("booking/reschedule.html", "booking/_move.html", **context)
+    return render_partial("booking/reschedule.html", "booking/_slot_picker.html", **context)
 
 
 @bp.post("/appointments/<int:appointment_id>/reschedule")
@@ -362,16 +428,21 @@ def reschedule(appointment_id):
     record = _movable(appointment_id)
     day = start.astimezone(ZoneInfo(record.clinic.timezone)).date() if start else None
     picker = build_picker(record.doctor, day=day, reschedule=record)
-    return render_partial(
-        "booking/reschedule.html",
-        "booking/_slot_picker.html",
-        status=status,
-        appointment=record,
-        doctor=record.doctor,
-        picker=picker,
-        form=form,
-        error=error,
-    )
+    context = {
+        "appointment": record,
+        "doctor": record.doctor,
+        "picker": picker,
+        "form": form,
+        "error": error,
+        "start": None,
+    }
+    if is_htmx():
+        # The picker with the reason, and the moving panel closed.
+        body = render_template("booking/_slot_picker.html", **context) + render_template(
+            "booking/_empty_panel.html", oob=True
+        )
+        return body, status
+    return render_template("booking/reschedule.html", **context), status
 
 
 def _movable(appointment_id):

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.auth.forms import RegisterForm
 from portal.auth.sessions import sign_in
-from portal.auth.views import home_url
+from portal.auth.views import AFTER_VERIFYING, home_url, safe_next
 from portal.directory import services
 from portal.extensions import limiter
 from portal.web import errors_on
@@ -31,7 +31,7 @@ def _created(response):
 def register():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
-    form = RegisterForm()
+    form = RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         with errors_on(form):
             user = services.register_patient(
@@ -41,6 +41,10 @@ def register():
                 locale=session.get("lang"),
             )
             sign_in(user)
+            going = safe_next(form.next.data)
+            if going:
+                # Confirming the address brings the patient back to the time they chose.
+                session[AFTER_VERIFYING] = going
             flash(
                 _(
                     "Welcome, %(name)s. We sent a link to %(email)s: open it to confirm "
@@ -50,6 +54,8 @@ def register():
                 ),
                 "success",
             )
-            return redirect(home_url(user), 303)
+            return redirect(going or home_url(user), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("directory/register.html", form=form), status
+    return render_template(
+        "directory/register.html", form=form, going=safe_next(form.next.data)
+    ), status

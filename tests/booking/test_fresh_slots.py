@@ -448,7 +448,9 @@ def test_the_picker_that_moves_an_appointment_is_never_304(client, auth, db, doc
         page = client.get(path, headers={"If-None-Match": "*", **headers})
         assert page.status_code == 200
         assert "ETag" not in page.headers
-        assert 'name="csrf_token"' in page.text
+        # This patient's own picker: its times open the panel that moves their visit.
+        assert f'action="/appointments/{appointment_id}/reschedule"' in page.text
+        assert 'aria-label="Move to ' in page.text
 
 
 def api_path(doctor_id, first, last=None):

@@ -76,7 +76,7 @@ def test_the_reminder_comes_once_when_its_lead_is_reached(
     assert run_job(db) == 0
     [reminder] = [m for m in mail_outbox if m.subject.startswith("Reminder")]
     assert reminder.to == [patient.user.email]
-    assert "(Europe/Paris)" in reminder.body
+    assert "(Paris time)" in reminder.body
     assert f"/appointments/{visit.id}" in reminder.body
     assert "Persistent cough" not in reminder.body
     [row] = reminder_rows(db)

@@ -442,7 +442,7 @@ def test_the_doctors_home_and_nav_link_open_the_schedule(auth, client, db, docto
 
     page = client.get("/doctor").text
 
-    assert '<a href="/doctor">My schedule</a>' in page
+    assert '<a href="/doctor" aria-current="page">My schedule</a>' in page
     assert '<div id="schedule"' in page
     assert f'<time datetime="{today_in().isoformat()}">' in page
     assert "Lunchtime visit" in page

@@ -7,7 +7,6 @@ import inspect
 import re
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,9 +23,11 @@ HTMX = {"HX-Request": "true"}
 
 
 def offered(page):
-    """The start times the partial offers to book, in order."""
-    links = re.findall(r'href="/doctors/\d+/book\?([^"]+)"', page)
-    return [parse_qs(html.unescape(link))["start"][0] for link in links]
+    """The start times the partial offers to book, in order: the buttons of the form that
+    opens the booking panel."""
+    if not re.search(r'action="/doctors/\d+/book"', page):
+        return []
+    return [html.unescape(start) for start in re.findall(r'name="start" value="([^"]+)"', page)]
 
 
 def a_working_day(doctor, ahead=3):

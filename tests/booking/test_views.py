@@ -3,7 +3,6 @@
 import html
 import re
 from datetime import timedelta
-from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select
@@ -36,9 +35,10 @@ def take(db, doctor, patient, slot, status=Status.CONFIRMED):
 
 
 def offered_starts(page):
-    """The start times the page offers to book."""
-    links = re.findall(r'href="/doctors/\d+/book\?([^"]+)"', page)
-    return [parse_qs(html.unescape(link))["start"][0] for link in links]
+    """The start times the page offers to book: buttons of a form that opens the panel."""
+    if not re.search(r'action="/doctors/\d+/book"', page):
+        return []
+    return [html.unescape(start) for start in re.findall(r'name="start" value="([^"]+)"', page)]
 
 
 def appointments_of(db, patient):
@@ -273,9 +273,13 @@ def test_the_reason_follows_the_patient_to_another_time(
         f"/doctors/{doctor.id}/book",
         data={"start": slots[0].start.isoformat(), "reason": "Sore throat"},
     )
-    links = re.findall(r'href="(/doctors/\d+/book\?[^"]+)"', conflict.text)
-    assert links
-    panel = htmx.get(links[0].replace("&amp;", "&"))
+    other = conflict.text[conflict.text.index("Other free times") :]
+    assert 'name="reason" value="Sore throat"' in other
+    starts = offered_starts(other)
+    assert starts
+    panel = htmx.get(
+        f"/doctors/{doctor.id}/book", query_string={"start": starts[0], "reason": "Sore throat"}
+    )
     assert "Sore throat" in panel.text
     assert "Book this appointment" in panel.text
 
@@ -288,8 +292,45 @@ def test_the_day_strip_speaks_the_visitors_language(htmx, db, doctor):
     days = re.compile(r'class="day[^"]*"[^>]*><span>([^<]+)</span>')
     french_days, english_days = days.findall(french), days.findall(english)
     assert len(french_days) == len(english_days) == 14
+    # Today and tomorrow are named so; the other days by weekday and date.
+    assert french_days[:2] == ["Aujourd\u2019hui", "Demain"]
+    assert english_days[:2] == ["Today", "Tomorrow"]
     weekdays_fr = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-    assert all(label.startswith(weekdays_fr) for label in french_days), french_days
+    assert all(label.startswith(weekdays_fr) for label in french_days[2:]), french_days
     assert all(
-        label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") for label in english_days
+        label[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") for label in english_days[2:]
+    )
+
+
+def test_times_name_the_zone_as_people_say_it(client, htmx, db, doctor):
+    for page in (
+        client.get(f"/doctors/{doctor.id}").text,
+        client.get("/find").text,
+        htmx.get(f"/doctors/{doctor.id}/slots", headers={"Accept-Language": "fr"}).text,
+    ):
+        assert "Europe/Paris" not in page
+    assert "Times shown: Paris time." in client.get(f"/doctors/{doctor.id}").text
+    french = htmx.get(f"/doctors/{doctor.id}/slots", headers={"Accept-Language": "fr"}).text
+    assert "Horaires affichés : heure de Paris." in french
+
+
+def test_a_cancelled_visit_reads_differently_from_a_confirmed_one(
+    auth, client, db, doctor, patient
+):
+    slots = free_slots(db, doctor)
+    kept = take(db, doctor, patient, slots[0])
+    dropped = take(db, doctor, patient, slots[1], status=Status.CANCELLED)
+    auth.login(patient.user)
+    upcoming = client.get("/appointments").text
+    past = client.get("/appointments?past=1").text
+    kept_row = upcoming[upcoming.index(f'id="appointment-{kept.id}"') :]
+    dropped_row = past[past.index(f'id="appointment-{dropped.id}"') :]
+    assert 'class="appointment appointment-confirmed"' in upcoming
+    assert 'class="appointment appointment-cancelled"' in past
+    # Told in words and a mark, not by colour alone.
+    assert re.search(
+        r'status-badge status-cancelled"><span aria-hidden="true">✕ </span>Cancelled', dropped_row
+    )
+    assert re.search(
+        r'status-badge status-confirmed"><span aria-hidden="true">✓ </span>Confirmed', kept_row
     )

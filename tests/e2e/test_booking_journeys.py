@@ -84,13 +84,13 @@ def test_a_doctor_sets_hours_and_a_patient_books_them_then_cancels(browser, live
     # Three days ahead, well before the cancellation cutoff.
     page.locator(".day-strip a.day").nth(3).click()
     expect(page.locator(".day-strip a.day").nth(3)).to_have_attribute("aria-current", "date")
-    first = page.locator("#slot-picker .slots a").first
+    first = page.locator("#slot-picker .slots button").first
     expect(first).to_have_text("8:00 AM")
     first.click()
     page.get_by_label("Reason for the visit (optional)").fill("Back pain")
     page.get_by_role("button", name="Book this appointment").click()
     expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
-    expect(page.locator("#slot-picker .slots a", has_text="8:00 AM")).to_have_count(0)
+    expect(page.locator("#slot-picker .slots button", has_text="8:00 AM")).to_have_count(0)
 
     page.get_by_role("link", name="My appointments").first.click()
     item = page.locator(".appointment").first
@@ -99,10 +99,13 @@ def test_a_doctor_sets_hours_and_a_patient_books_them_then_cancels(browser, live
     item.get_by_label("Reason (optional)").fill("Feeling better")
     item.get_by_role("button", name="Cancel this appointment").click()
     expect(page.locator(".appointment").first).to_contain_text("You cancelled this appointment.")
+    # The outcome takes the focus and the live region says it.
+    expect(page.locator(".appointment").first.locator("[data-announce]")).to_be_focused()
+    expect(page.locator("#live-status")).to_contain_text("You cancelled this appointment.")
 
     page.goto(f"/doctors/{doctor_id}")
     page.locator(".day-strip a.day").nth(3).click()
-    expect(page.locator("#slot-picker .slots a").first).to_have_text("8:00 AM")
+    expect(page.locator("#slot-picker .slots button").first).to_have_text("8:00 AM")
 
 
 def test_a_second_browser_booking_the_same_slot_is_told_it_was_just_taken(browser, live_server):
@@ -115,7 +118,7 @@ def test_a_second_browser_booking_the_same_slot_is_told_it_was_just_taken(browse
         page.set_default_timeout(10_000)
         sign_in(page, email)
         page.goto(f"/doctors/{doctor_id}")
-        page.locator("#slot-picker .slots a").first.click()
+        page.locator("#slot-picker .slots button").first.click()
         page.get_by_label("Reason for the visit (optional)").fill(f"Visit for {name}")
         pages.append(page)
     # Both press "Book" at the same moment.

@@ -71,7 +71,7 @@ def test_a_visitor_filters_by_department_and_city_then_opens_the_doctor(page, li
     expect(results).not_to_contain_text(names["wrong_city"])
     expect(results).to_contain_text(names["wanted"])
     expect(page.locator("#doctor-count")).to_have_text("1 doctor found.")
-    expect(results).to_contain_text("Next free time:")
+    expect(results).to_contain_text("Next free times (Paris time):")
     assert page.evaluate("window.stillThisPage") is True
     expect(page).to_have_url(re.compile(r"/find\?.*department=\d+.*city=Paris"))
 

@@ -16,7 +16,7 @@ def _open_booking(page, live_server, reason):
     email, _user_id = make_account(live_server.app, Role.PATIENT, "Ines Garnier")
     sign_in(page, email)
     page.goto(f"/doctors/{doctor_id}")
-    page.locator("#slot-picker .slots a").first.click()
+    page.locator("#slot-picker .slots button").first.click()
     page.get_by_label("Reason for the visit (optional)").fill(reason)
 
 
@@ -77,7 +77,7 @@ def test_the_message_is_in_the_persons_language(browser, live_server):
         page.get_by_label("Mot de passe").fill("orchard-window-37")
         page.locator("main").get_by_role("button").first.click()
         page.goto(f"/doctors/{doctor_id}")
-        page.locator("#slot-picker .slots a").first.click()
+        page.locator("#slot-picker .slots button").first.click()
         _fail_next_booking(page, status=500)
         page.locator("#booking-panel form button[type=submit]").click()
         expect(page.locator("#booking-panel").get_by_role("alert")).to_contain_text(

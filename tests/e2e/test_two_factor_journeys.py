@@ -45,6 +45,8 @@ def test_an_admin_turns_on_two_factor_and_signs_in_with_a_code(page, admin_accou
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in_with_password(page, admin_account)
     expect(page).to_have_url("/admin/")
+    # On a phone the header's links are behind the menu.
+    page.get_by_text("Menu", exact=True).click()
     page.get_by_role("link", name="Password").click()
     page.get_by_role("link", name="Two-factor sign-in").click()
     page.get_by_role("button", name="Set up two-factor sign-in").click()
@@ -63,6 +65,7 @@ def test_an_admin_turns_on_two_factor_and_signs_in_with_a_code(page, admin_accou
     page.get_by_role("button", name="I have kept them, continue").click()
     expect(page.get_by_text("Two-factor sign-in is on.").first).to_be_visible()
 
+    page.get_by_text("Menu", exact=True).click()
     page.get_by_role("button", name="Sign out").click()
     sign_in_with_password(page, admin_account)
     expect(page).to_have_url("/login/code")

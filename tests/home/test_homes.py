@@ -34,7 +34,7 @@ def test_a_patient_sees_their_upcoming_appointments_only(auth, client, db, docto
     page = client.get("/patient").text
     assert page.count('id="appointment-') == 1
     assert f'id="appointment-{mine.id}"' in page
-    assert "(Europe/Paris)" in page
+    assert "(Paris time)" in page
 
 
 def test_a_patient_finds_doctors_by_name(auth, client, make_doctor, make_user, patient):

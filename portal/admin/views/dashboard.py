@@ -22,6 +22,7 @@ CHART_BAR = 22
 CHART_GAP = 10
 CHART_LABEL = 190
 CHART_WIDTH = 420
+CHART_VALUE = 150
 
 
 def _chart(fill):
@@ -43,6 +44,7 @@ def _chart(fill):
         "bar": CHART_BAR,
         "label": CHART_LABEL,
         "plot": CHART_WIDTH,
-        "width": CHART_LABEL + CHART_WIDTH + 70,
+        # Room on the right for the longest value label in any language ("pas d'horaires").
+        "width": CHART_LABEL + CHART_WIDTH + CHART_VALUE,
         "height": max(1, len(bars)) * (CHART_BAR + CHART_GAP),
     }

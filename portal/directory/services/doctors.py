@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.audit.services import record_event
 from portal.auth import services as auth
-from portal.auth.models import Role, User
+from portal.auth.models import Role, User, fold
 from portal.directory.models import (
     Clinic,
     Department,
@@ -57,7 +57,8 @@ def search_doctors(*, department_id=None, clinic_id=None, city=None, q=None, pag
     if city and city.strip():
         statement = statement.where(func.lower(Clinic.city) == city.strip().lower())
     if q and q.strip():
-        statement = statement.where(User.full_name.ilike(like_pattern(q)))
+        # Accents and case do not matter: "amelie" finds Amélie.
+        statement = statement.where(User.search_name.like(like_pattern(fold(q))))
     return paginate(statement, page=page, per_page=per_page)
 
 
@@ -204,7 +205,12 @@ def onboard_doctor(*, actor, email, full_name, now, **profile):
     cleaned = _profile_values(errors, profile)
     try:
         user = auth.create_user(
-            email=email, full_name=full_name, password=None, role=Role.DOCTOR, actor=actor
+            email=email,
+            full_name=full_name,
+            password=None,
+            role=Role.DOCTOR,
+            actor=actor,
+            missing_name=_l("Enter the doctor's full name."),
         )
     except ValidationFailed as error:
         errors.update(error.errors)
