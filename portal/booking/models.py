@@ -85,13 +85,16 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # Who booked the visit: the patient, or staff booking on their behalf.
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     patient = relationship("Patient")
     doctor = relationship("Doctor")
     clinic = relationship("Clinic")
-    cancelled_by = relationship("User")
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
+    booked_by = relationship("User", foreign_keys=[booked_by_id])
 
     @property
     def is_active(self):

@@ -88,6 +88,7 @@ class Picker:
     later_href: str = ""
     reschedule_id: int | None = None
     texts: PickerTexts | None = None
+    move_action: str | None = None  # where a chosen time moves the appointment
 
 
 @lru_cache(maxsize=8192)
@@ -149,18 +150,21 @@ def _strip(doctor, day, strip_start, *, settings=None, version=None, reschedule=
 
 
 def build_picker(
-    doctor, *, day=None, strip_start=None, reschedule=None, settings=None, version=None
+    doctor, *, day=None, strip_start=None, reschedule=None, settings=None, version=None, urls=None
 ):
     """The picker for a doctor (a Doctor or a SlotSource): one slot computation for the
     whole strip. `version`, the doctor's schedule version read in this request, lets the
-    worker reuse the strip's slots it computed before (pages that only show slots)."""
+    worker reuse the strip's slots it computed before (pages that only show slots).
+    `urls` (base, confirm or move action) serves the same picker from staff pages."""
     today, strip_start, slots = _strip(
         doctor, day, strip_start, settings=settings, version=version, reschedule=reschedule
     )
-    return _assemble(doctor, slots, today, day, strip_start, reschedule, str(get_locale()))
+    return _assemble(
+        doctor, slots, today, day, strip_start, reschedule, str(get_locale()), urls=urls
+    )
 
 
-def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
+def _assemble(doctor, slots, today, day, strip_start, reschedule, locale, urls=None):
     last = strip_start + timedelta(days=STRIP_DAYS - 1)
     by_day = defaultdict(list)
     for slot in slots:
@@ -169,7 +173,11 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
     if day is None or not strip_start <= day <= last:
         day = next((candidate for candidate in days if by_day.get(candidate)), strip_start)
 
-    if reschedule is not None:
+    move_action = None
+    if urls is not None:
+        base, target = urls
+        confirm, move_action = ("", target) if reschedule is not None else (target, None)
+    elif reschedule is not None:
         base = url_for("booking.reschedule_page", appointment_id=reschedule.id)
         confirm = ""
     else:
@@ -204,6 +212,7 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale):
         later_href=f"{base}?from={(strip_start + timedelta(days=STRIP_DAYS)).isoformat()}",
         reschedule_id=reschedule.id if reschedule else None,
         texts=texts,
+        move_action=move_action,
     )
 
 

@@ -178,6 +178,22 @@ def list_appointments(*, actor, page=1, per_page=20, **filters):
     return paginate(_filtered_appointments(actor, **filters), page=page, per_page=per_page)
 
 
+def patient_visits(*, actor, patient, now, limit=50):
+    """A patient's visits for staff: upcoming confirmed ones (soonest first) and the
+    rest (most recent first), at most `limit` of each (admin)."""
+    require_role(actor, Role.ADMIN)
+    statement = _with_people(select(Appointment).where(Appointment.patient_id == patient.id))
+    upcoming = (Appointment.status == Status.CONFIRMED) & (Appointment.ends_at > now)
+    return (
+        db.session.scalars(
+            statement.where(upcoming).order_by(Appointment.starts_at).limit(limit)
+        ).all(),
+        db.session.scalars(
+            statement.where(~upcoming).order_by(Appointment.starts_at.desc()).limit(limit)
+        ).all(),
+    )
+
+
 def export_appointments(*, actor, limit, **filters):
     """All appointments matching the filters for an admin's export, at most `limit`;
     returns (appointments, truncated). One query."""
@@ -341,7 +357,7 @@ def _slot_at(doctor, settings, start, now, ignore_appointment_id=None):
     slot = slot_at(
         start,
         hours=schedule.hours,
-        time_off=schedule.time_off,
+        time_off=schedule.blocked(zone),
         busy=schedule.busy,
         tz=zone,
         slot_minutes=doctor.slot_minutes,
@@ -411,6 +427,7 @@ def book(*, actor, patient, doctor_id, start, reason, now):
         clinic=doctor.clinic,
         reason=reason,
         status=Status.CONFIRMED,
+        booked_by_id=actor.id,
     )
     _take_a_seat(appointment, doctor, slot, taken)
     record_event(
@@ -418,7 +435,11 @@ def book(*, actor, patient, doctor_id, start, reason, now):
         action="appointment.booked",
         entity_type="appointment",
         entity_id=appointment.id,
-        changes={"doctor_id": doctor.id, "start": slot.start.isoformat()},
+        changes={
+            "doctor_id": doctor.id,
+            "patient_id": patient.id,
+            "start": slot.start.isoformat(),
+        },
     )
     return appointment
 

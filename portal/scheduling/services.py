@@ -1,6 +1,6 @@
 """A doctor's weekly hours, slot settings and time off: reading and changing them."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from portal.auth.services import require_role
 from portal.directory.models import Doctor
 from portal.errors import NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.scheduling.models import TimeOff, WeeklyHours
+from portal.scheduling.models import ClinicClosure, TimeOff, WeeklyHours
 
 SLOT_MINUTES = (5, 480)
 SEATS = (1, 50)
@@ -344,4 +344,66 @@ def remove_time_off(*, actor, time_off):
         },
     )
     db.session.delete(time_off)
+    db.session.flush()
+
+
+# Clinic closures -----------------------------------------------------------------------
+
+
+def list_clinic_closures(*, actor, clinic, from_day):
+    """A clinic's closed days from `from_day` on, earliest first (admin)."""
+    require_role(actor, Role.ADMIN)
+    return db.session.scalars(
+        select(ClinicClosure)
+        .where(ClinicClosure.clinic_id == clinic.id, ClinicClosure.day >= from_day)
+        .order_by(ClinicClosure.day)
+    ).all()
+
+
+def add_clinic_closure(*, actor, clinic, day, reason):
+    """Close a clinic for a whole local day (a public holiday): none of its doctors is
+    offered then. Visits already booked that day stay; the admin is told how many."""
+    require_role(actor, Role.ADMIN)
+    errors = {}
+    if not isinstance(day, date):
+        errors["day"] = [_l("Enter a date.")]
+    reason = (reason or "").strip()
+    if len(reason) > 120:
+        errors["reason"] = [_l("Use at most %(count)d characters.", count=120)]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    exists_already = db.session.scalar(
+        select(ClinicClosure.id).where(
+            ClinicClosure.clinic_id == clinic.id, ClinicClosure.day == day
+        )
+    )
+    if exists_already is not None:
+        raise ValidationFailed.on("day", _l("The clinic is already closed on this day."))
+    closure = ClinicClosure(clinic_id=clinic.id, day=day, reason=reason)
+    db.session.add(closure)
+    db.session.flush()
+    record_event(
+        actor=actor,
+        action="clinic.closed_day_added",
+        entity_type="clinic",
+        entity_id=clinic.id,
+        changes={"day": day.isoformat(), "reason": reason},
+    )
+    return closure
+
+
+def remove_clinic_closure(*, actor, clinic, closure_id):
+    """Open a clinic again on a day it was closed (admin); NotFound for another clinic's."""
+    require_role(actor, Role.ADMIN)
+    closure = db.session.get(ClinicClosure, closure_id)
+    if closure is None or closure.clinic_id != clinic.id:
+        raise NotFound()
+    record_event(
+        actor=actor,
+        action="clinic.closed_day_removed",
+        entity_type="clinic",
+        entity_id=clinic.id,
+        changes={"day": closure.day.isoformat()},
+    )
+    db.session.delete(closure)
     db.session.flush()
