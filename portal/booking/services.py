@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import and_, bindparam, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -16,8 +16,9 @@ from portal.booking.availability import available_slots
 from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
+from portal.db import utcnow
 from portal.directory.models import Clinic, Doctor, Patient
-from portal.directory.services.common import clean_text
+from portal.directory.services.common import clean_text, like_pattern
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
@@ -152,10 +153,35 @@ def _filtered_appointments(
     patient_id=None,
     starts_from=None,
     starts_before=None,
+    patient_q=None,
+    first_day=None,
+    last_day=None,
+    from_today=False,
+    now=None,
 ):
-    """The appointments the actor may see, filtered, newest start first."""
+    """The appointments the actor may see, filtered, newest start first; from
+    `first_day` on (clinic-local days, each clinic in its own zone), or from each
+    clinic's today with `from_today`, soonest first."""
     require_role(actor, Role.ADMIN, Role.DOCTOR, Role.PATIENT)
     statement = _visible_to(select(Appointment), actor)
+    if patient_q and patient_q.strip():
+        pattern = like_pattern(patient_q)
+        matching = (
+            select(Patient.id)
+            .join(User, User.id == Patient.user_id)
+            .where(
+                or_(
+                    User.full_name.ilike(pattern),
+                    User.email.ilike(pattern),
+                    Patient.phone.ilike(pattern),
+                )
+            )
+        )
+        statement = statement.where(Appointment.patient_id.in_(matching))
+    if first_day is not None or last_day is not None or from_today:
+        statement = statement.where(
+            _on_local_days(first_day, last_day, (now or utcnow()) if from_today else None)
+        )
     if status:
         statement = statement.where(Appointment.status == status)
     if doctor_id:
@@ -168,7 +194,33 @@ def _filtered_appointments(
         statement = statement.where(Appointment.starts_at >= starts_from)
     if starts_before is not None:
         statement = statement.where(Appointment.starts_at < starts_before)
+    if first_day is not None or from_today:
+        return _with_people(statement).order_by(Appointment.starts_at, Appointment.id)
     return _with_people(statement).order_by(Appointment.starts_at.desc(), Appointment.id)
+
+
+def _on_local_days(first_day, last_day, today_at=None):
+    """Appointments starting on clinic-local days first_day..last_day (either may be
+    None; `today_at`, an instant, starts at that day in each zone), each clinic's days
+    in its own time zone: one condition per zone in use."""
+    zones = db.session.execute(select(Clinic.timezone, Clinic.id)).all()
+    by_zone = {}
+    for timezone, clinic_id in zones:
+        by_zone.setdefault(timezone, []).append(clinic_id)
+    conditions = []
+    for timezone, clinic_ids in by_zone.items():
+        zone = ZoneInfo(timezone)
+        parts = [Appointment.clinic_id.in_(clinic_ids)]
+        if today_at is not None:
+            parts.append(
+                Appointment.starts_at >= day_bounds(today_at.astimezone(zone).date(), zone)[0]
+            )
+        if first_day is not None:
+            parts.append(Appointment.starts_at >= day_bounds(first_day, zone)[0])
+        if last_day is not None:
+            parts.append(Appointment.starts_at < day_bounds(last_day, zone)[1])
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else false()
 
 
 def list_appointments(*, actor, page=1, per_page=20, **filters):
@@ -198,7 +250,11 @@ def export_appointments(*, actor, limit, **filters):
     """All appointments matching the filters for an admin's export, at most `limit`;
     returns (appointments, truncated). One query."""
     require_role(actor, Role.ADMIN)
-    statement = _filtered_appointments(actor, **filters).limit(limit + 1)
+    statement = (
+        _filtered_appointments(actor, **filters)
+        .options(joinedload(Appointment.booked_by))
+        .limit(limit + 1)
+    )
     rows = db.session.scalars(statement).unique().all()
     return rows[:limit], len(rows) > limit
 

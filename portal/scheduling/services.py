@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
@@ -18,6 +18,12 @@ from portal.scheduling.models import ClinicClosure, TimeOff, WeeklyHours
 SLOT_MINUTES = (5, 480)
 SEATS = (1, 50)
 REASON_MAX = 255
+
+
+def has_weekly_hours():
+    """A condition on Doctor: they have set some weekly hours (else nobody can book them,
+    and patients are not shown them)."""
+    return exists().where(WeeklyHours.doctor_id == Doctor.id)
 
 
 def doctor_for_user(user):
