@@ -23,9 +23,12 @@ from portal.auth.services import require_role
 from portal.booking import services as booking
 from portal.booking.models import Appointment, Status
 from portal.booking.schedule_forms import CancelVisitForm, CloseVisitForm, forms_for
+from portal.booking.week_grid import build_week
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.htmx import is_htmx, render_partial
+from portal.scheduling import services as scheduling
+from portal.scheduling.slots import day_bounds
 from portal.web import attach_errors, refused
 
 bp = Blueprint("schedule", __name__)
@@ -170,6 +173,19 @@ def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
         days.setdefault(local_day, []).append(row or _visit(appointment, now))
     step = timedelta(days=7 if week else 1)
     view = "week" if week else None
+    grid = None
+    if week:
+        time_off, closed = scheduling.blocked_in(
+            actor=current_user,
+            doctor=doctor,
+            window_start=day_bounds(first, zone)[0],
+            window_end=day_bounds(last, zone)[1],
+        )
+        hours = [
+            (item.weekday, item.start_time, item.end_time)
+            for item in scheduling.get_weekly_hours(actor=current_user, doctor=doctor)
+        ]
+        grid = build_week(sorted(days), appointments, time_off, closed, zone, hours)
     return render_partial(
         "booking/schedule.html",
         "booking/_schedule.html",
@@ -180,6 +196,7 @@ def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
         today=today,
         week=week,
         days=sorted(days.items()),
+        grid=grid,
         notice=notice,
         urls={
             "previous": url_for("schedule.show", day=(day - step).isoformat(), view=view),
@@ -187,6 +204,8 @@ def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
             "next": url_for("schedule.show", day=(day + step).isoformat(), view=view),
             "day": url_for("schedule.show", day=day.isoformat()),
             "week": url_for("schedule.show", day=day.isoformat(), view="week"),
+            "week_day": lambda other: url_for("schedule.show", day=other.isoformat(), view="week"),
+            "on_day": lambda other: url_for("schedule.show", day=other.isoformat()),
         },
     )
 

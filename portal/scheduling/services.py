@@ -1,6 +1,6 @@
 """A doctor's weekly hours, slot settings and time off: reading and changing them."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
@@ -413,3 +413,27 @@ def remove_clinic_closure(*, actor, clinic, closure_id):
     )
     db.session.delete(closure)
     db.session.flush()
+
+
+def blocked_in(*, actor, doctor, window_start, window_end):
+    """What keeps a doctor from seeing patients in [window_start, window_end), for their
+    own schedule: their time off as (start, end, reason), and their clinic's closed days
+    as {day: reason} (local days within a day of the window's UTC dates)."""
+    _check_access(actor, doctor)
+    time_off = db.session.execute(
+        select(TimeOff.starts_at, TimeOff.ends_at, TimeOff.reason)
+        .where(
+            TimeOff.doctor_id == doctor.id,
+            TimeOff.starts_at < window_end,
+            TimeOff.ends_at > window_start,
+        )
+        .order_by(TimeOff.starts_at)
+    ).all()
+    closed = db.session.execute(
+        select(ClinicClosure.day, ClinicClosure.reason).where(
+            ClinicClosure.clinic_id == doctor.clinic_id,
+            ClinicClosure.day >= window_start.date() - timedelta(days=1),
+            ClinicClosure.day <= window_end.date() + timedelta(days=1),
+        )
+    ).all()
+    return [tuple(row) for row in time_off], dict(closed)
