@@ -273,6 +273,27 @@ def replace_weekly_hours(*, actor, doctor, slot_minutes, seats, intervals):
     return rows
 
 
+def copy_day_to_weekdays(*, actor, doctor, source=0):
+    """Give Monday to Friday the intervals of `source` (Monday), keeping the weekend;
+    one change, audited as any replacement of the week."""
+    _check_access(actor, doctor)
+    intervals = _ordered_hours(doctor)
+    template = [(item.start_time, item.end_time) for item in intervals if item.weekday == source]
+    kept = [
+        (item.weekday, item.start_time, item.end_time)
+        for item in intervals
+        if item.weekday not in range(5)
+    ]
+    copied = [(weekday, start, end) for weekday in range(5) for start, end in template]
+    return replace_weekly_hours(
+        actor=actor,
+        doctor=doctor,
+        slot_minutes=doctor.slot_minutes,
+        seats=doctor.seats_per_slot,
+        intervals=copied + kept,
+    )
+
+
 def list_time_off(*, actor, doctor, now):
     """Time off that is current or still to come, ordered by start."""
     _check_access(actor, doctor)

@@ -155,6 +155,17 @@ def add_interval(weekday):
     )
 
 
+@bp.post("/hours/copy-monday")
+@login_required
+def copy_monday():
+    doctor = services.doctor_for_user(current_user)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.copy_day_to_weekdays(actor=current_user, doctor=doctor, source=0)
+    flash(_("Tuesday to Friday now have Monday's hours."), "success")
+    return _back_to_hours("week-heading")
+
+
 @bp.get("/hours/intervals/<int:interval_id>")
 @login_required
 def interval(interval_id):

@@ -579,3 +579,34 @@ def test_other_people_get_not_found_from_the_services(db, make_doctor, patient, 
     with pytest.raises(NotAllowed):
         services.doctor_for_user(patient.user)
     assert services.doctor_for_user(doctor.user) == doctor
+
+
+def test_copying_monday_to_every_weekday_keeps_the_weekend(client, db, signed_in):
+    db.session.execute(WeeklyHours.__table__.delete().where(WeeklyHours.doctor_id == signed_in.id))
+    db.session.add_all(
+        [
+            WeeklyHours(doctor_id=signed_in.id, weekday=0, start_time=time(8), end_time=time(12)),
+            WeeklyHours(doctor_id=signed_in.id, weekday=0, start_time=time(14), end_time=time(18)),
+            WeeklyHours(doctor_id=signed_in.id, weekday=2, start_time=time(10), end_time=time(11)),
+            WeeklyHours(doctor_id=signed_in.id, weekday=5, start_time=time(9), end_time=time(12)),
+        ]
+    )
+    db.session.commit()
+    page = shown(client.get(HOURS))
+    assert "Copy Monday to all weekdays" in page
+    response = client.post(f"{HOURS}/copy-monday", data={})
+    assert response.status_code == 303
+    expected = [
+        (weekday, start, end)
+        for weekday in range(5)
+        for start, end in ((time(8), time(12)), (time(14), time(18)))
+    ] + [(5, time(9), time(12))]
+    assert schedule(db, signed_in) == expected
+    assert "Tuesday to Friday now have Monday" in shown(client.get(HOURS))
+    assert events(db, "weekly_hours.changed")
+
+
+def test_the_week_fits_one_screen_with_one_line_add_forms(client, signed_in):
+    page = shown(client.get(HOURS))
+    assert page.count('class="add-interval compact-fields"') == 7
+    assert 'class="week-editor"' in page
