@@ -16,20 +16,26 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services as booking
 from portal.booking.models import Appointment, Status
-from portal.booking.schedule_forms import CancelVisitForm, CloseVisitForm, forms_for
+from portal.booking.schedule_forms import (
+    CancelVisitForm,
+    CloseVisitForm,
+    DaysOffForm,
+    forms_for,
+)
 from portal.booking.week_grid import build_week
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.htmx import is_htmx, render_partial
 from portal.scheduling import services as scheduling
 from portal.scheduling.slots import day_bounds
-from portal.web import attach_errors, refused
+from portal.web import attach_errors, errors_on, refused
 
 bp = Blueprint("schedule", __name__)
 
@@ -114,6 +120,54 @@ def cancel(appointment_id):
             appointment, now, _("The visit is cancelled. The patient sees your reason.")
         )
     return _refused(appointment, now, outcome.error, cancel_form=form)
+
+
+@bp.route("/days-off", methods=["GET", "POST"])
+@doctors_only
+def days_off():
+    """Whole days off in one step; visits already booked on them are listed first, and
+    the doctor chooses to cancel them (with the reason) or keep them."""
+    doctor = booking.doctor_of(current_user)
+    if doctor is None:
+        raise NotFound()
+    form = DaysOffForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        day = _parse_day(request.args.get("day"))
+        if day is not None:
+            form.first_day.data = day
+        return render_template("booking/days_off.html", form=form, doctor=doctor, visits=None)
+    visits = None
+    if form.validate_on_submit():
+        first, last = form.first_day.data, form.last_day.data
+        with errors_on(form, ValidationFailed):
+            visits = booking.visits_in_days_off(
+                actor=current_user, doctor=doctor, first_day=first, last_day=last
+            )
+            if not visits or form.visits.data in ("cancel", "keep"):
+                _time_off, cancelled = booking.take_days_off(
+                    actor=current_user,
+                    doctor=doctor,
+                    first_day=first,
+                    last_day=last,
+                    reason=form.reason.data,
+                    cancel_visits=form.visits.data == "cancel",
+                    now=utcnow(),
+                )
+                flash(_("Your days off are saved."), "success")
+                if cancelled:
+                    flash(
+                        ngettext(
+                            "%(num)d visit is cancelled; the patient sees your reason.",
+                            "%(num)d visits are cancelled; the patients see your reason.",
+                            len(cancelled),
+                        ),
+                        "success",
+                    )
+                return redirect(url_for(".show", day=first.isoformat(), view="week"), 303)
+        if visits:
+            # The visits those days hold, before anything is saved.
+            return render_template("booking/days_off.html", form=form, doctor=doctor, visits=visits)
+    return render_template("booking/days_off.html", form=form, doctor=doctor, visits=None), 422
 
 
 # Rendering ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from portal.directory.services.common import clean_text, like_pattern
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
+from portal.scheduling import services as scheduling
 from portal.scheduling.slots import day_bounds, day_of, slot_at
 
 REASON_MAX = 500
@@ -620,6 +621,69 @@ def read_booking_settings(*, actor):
     """The booking rules in force, for an admin."""
     require_role(actor, Role.ADMIN)
     return get_booking_settings()
+
+
+# Days off ------------------------------------------------------------------------------
+
+DAYS_OFF_MAX = 366
+
+
+def _days_off_window(doctor, first_day, last_day):
+    errors = {}
+    if last_day is None:
+        last_day = first_day
+    if last_day < first_day:
+        errors["last_day"] = [_l("The last day must not be before the first.")]
+    elif (last_day - first_day).days >= DAYS_OFF_MAX:
+        errors["last_day"] = [_l("Take at most %(count)d days at once.", count=DAYS_OFF_MAX)]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    zone = ZoneInfo(doctor.clinic.timezone)
+    return day_bounds(first_day, zone)[0], day_bounds(last_day, zone)[1]
+
+
+def visits_in_days_off(*, actor, doctor, first_day, last_day):
+    """The confirmed visits of a doctor on clinic-local days first_day..last_day, which
+    whole days off would leave booked (the doctor themself, or an admin)."""
+    _check_schedule_owner(actor, doctor)
+    start, end = _days_off_window(doctor, first_day, last_day)
+    statement = select(Appointment).where(
+        Appointment.doctor_id == doctor.id,
+        Appointment.status == Status.CONFIRMED,
+        Appointment.starts_at < end,
+        Appointment.ends_at > start,
+    )
+    return db.session.scalars(_with_people(statement).order_by(Appointment.starts_at)).all()
+
+
+def take_days_off(*, actor, doctor, first_day, last_day, reason, cancel_visits, now):
+    """Whole days off, from the first local day to the last (included): time off from
+    the clinic's midnight to midnight. With `cancel_visits` the confirmed visits on those
+    days are cancelled with the reason, which their patients read; otherwise they stay.
+    Returns (time off, cancelled visits)."""
+    _check_schedule_owner(actor, doctor)
+    start, end = _days_off_window(doctor, first_day, last_day)
+    reason = (reason or "").strip()
+    time_off = scheduling.add_time_off(
+        actor=actor, doctor=doctor, starts_at=start, ends_at=end, reason=reason, now=now
+    )
+    cancelled = []
+    if cancel_visits:
+        message = reason or str(_l("The doctor is not available on that day."))
+        for appointment in visits_in_days_off(
+            actor=actor, doctor=doctor, first_day=first_day, last_day=last_day
+        ):
+            if appointment.starts_at > now:
+                cancelled.append(
+                    cancel(actor=actor, appointment=appointment, reason=message, now=now)
+                )
+    return time_off, cancelled
+
+
+def _check_schedule_owner(actor, doctor):
+    require_role(actor, Role.DOCTOR, Role.ADMIN)
+    if actor.role == Role.DOCTOR and doctor.user_id != actor.id:
+        raise NotFound()
 
 
 def deactivate_doctor(*, actor, doctor, reason, now):
