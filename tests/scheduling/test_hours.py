@@ -610,3 +610,29 @@ def test_the_week_fits_one_screen_with_one_line_add_forms(client, signed_in):
     page = shown(client.get(HOURS))
     assert page.count('class="add-interval compact-fields"') == 7
     assert 'class="week-editor"' in page
+
+
+def test_a_doctor_without_hours_lands_on_the_start_and_sets_a_week_in_one_form(
+    auth, client, db, make_doctor
+):
+    newcomer = make_doctor(hours=False)
+    auth.login(newcomer.user)
+    home = client.get("/doctor")
+    assert home.status_code == 302
+    assert home.headers["Location"] == "/doctor/hours/start"
+    page = client.get("/doctor/hours/start").text
+    assert "Set your weekly hours" in page
+    assert "not listed in Find a doctor" in page
+    answer = client.post("/doctor/hours/start", data={"start": "08:30", "end": "16:00"})
+    assert answer.status_code == 303
+    assert schedule(db, newcomer) == [(weekday, time(8, 30), time(16)) for weekday in range(5)]
+    assert client.get("/doctor").status_code == 200  # the schedule, now
+
+
+def test_the_start_refuses_an_end_before_the_start(auth, client, db, make_doctor):
+    newcomer = make_doctor(hours=False)
+    auth.login(newcomer.user)
+    answer = client.post("/doctor/hours/start", data={"start": "16:00", "end": "08:00"})
+    assert answer.status_code == 422
+    assert "The end must be after the start." in answer.text
+    assert schedule(db, newcomer) == []
