@@ -222,3 +222,29 @@ def test_only_admins_cancel_from_the_front_desk(auth, db, doctor, patient):
     answer = auth.client.post(f"/admin/appointments/{visit.id}/cancel", data={})
     assert answer.status_code == 403
     assert appointments_of(db, patient.id)[0].status == Status.CONFIRMED
+
+
+def test_a_visit_of_the_record_opens_with_who_booked_it_and_staff_actions(
+    as_admin, db, admin, doctor, patient
+):
+    start = free_starts(doctor)[0]
+    as_admin.post(
+        f"/admin/patients/{patient.id}/book/{doctor.id}/confirm", data={"start": start.isoformat()}
+    )
+    (visit,) = appointments_of(db, patient.id)
+    record = as_admin.get(f"/admin/patients/{patient.id}").text
+    assert f'href="/admin/appointments/{visit.id}"' in record
+    page = as_admin.get(f"/admin/appointments/{visit.id}")
+    assert page.status_code == 200
+    assert "Ada Admin" in page.text  # booked by
+    assert f'action="/admin/appointments/{visit.id}/cancel"' in page.text
+    assert f'href="/admin/appointments/{visit.id}/move"' in page.text
+    listed = as_admin.get("/admin/appointments").text
+    assert f'href="/admin/appointments/{visit.id}"' in listed
+    doctors = as_admin.get("/admin/doctors").text
+    assert f'href="/admin/doctors/{doctor.id}/book"' in doctors
+
+
+def test_an_unknown_visit_is_not_found_for_staff(as_admin, db):
+    assert as_admin.get("/admin/appointments/999999").status_code == 404
+    assert as_admin.get("/admin/appointments/999999/move").status_code == 404

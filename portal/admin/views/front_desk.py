@@ -220,6 +220,20 @@ def book_walk_in(doctor_id):
     return _choose_patient_page(booking.bookable_doctor(doctor_id), start, form, status)
 
 
+# One visit, moving and cancelling -----------------------------------------------------
+
+
+@bp.get("/appointments/<int:appointment_id>")
+def appointment(appointment_id):
+    record = booking.get_appointment(actor=current_user, appointment_id=appointment_id)
+    return render_template(
+        "admin/appointment.html",
+        appointment=record,
+        now=utcnow(),
+        cancel_form=CancelForm(formdata=None),
+    )
+
+
 # Moving and cancelling ----------------------------------------------------------------
 
 
