@@ -169,3 +169,11 @@ def test_the_list_opens_at_today(as_admin, db, make_doctor, make_patient):
     assert f'id="appointment-{past.id}"' not in page
     everything = as_admin.get("/admin/appointments?status=").text
     assert f'id="appointment-{past.id}"' in everything
+
+
+def test_the_next_page_of_the_list_stays_at_today(as_admin, db, make_doctor, make_patient):
+    doctor, patient = make_doctor(), make_patient()
+    past = add_appointment(db, doctor, patient, utcnow() - timedelta(days=2))
+    page = as_admin.get("/admin/appointments?page=1").text
+    assert f'id="appointment-{past.id}"' not in page
+    assert "/admin/appointments.csv?from_today=1" in page

@@ -147,3 +147,15 @@ def test_a_too_long_range_is_refused(db, doctor):
 def test_patients_cannot_use_the_page(auth, patient):
     auth.login(patient.user)
     assert auth.client.get("/doctor/schedule/days-off").status_code == 403
+
+
+def test_the_day_view_takes_the_day_off_in_one_click(signed_in, db, doctor):
+    day = a_weekday()
+    page = signed_in.get(f"/doctor/schedule?day={day.isoformat()}").text
+    assert 'action="/doctor/schedule/days-off"' in page
+    assert f'name="first_day" value="{day.isoformat()}"' in page
+    answer = signed_in.post("/doctor/schedule/days-off", data={"first_day": day.isoformat()})
+    assert answer.status_code == 303
+    assert db.session.scalar(select(TimeOff)) is not None
+    past = signed_in.get(f"/doctor/schedule?day={(day - timedelta(days=60)).isoformat()}").text
+    assert 'action="/doctor/schedule/days-off"' not in past

@@ -157,6 +157,9 @@ def test_the_front_desk_books_for_a_phone_caller(browser, live_server, clinic_da
         page.wait_for_url("**/admin/patients/*")
         expect(page.locator("#visits .visit-list li")).to_have_count(1)
         check_page(page, width, f"front-desk-patient-record-{locale}")
+        page.locator("#visits .visit-list li a").first.click()
+        page.wait_for_url("**/admin/appointments/*")
+        check_page(page, width, f"front-desk-appointment-{locale}")
 
         # From a patient's record: move their visit, then cancel it inside the cutoff.
         page.goto(f"/admin/patients/{clinic_day['patient_id']}")
@@ -166,6 +169,7 @@ def test_the_front_desk_books_for_a_phone_caller(browser, live_server, clinic_da
         page.locator("#slot-picker .slots button.slot").first.click()
         page.wait_for_url(f"**/admin/patients/{clinic_day['patient_id']}*")
         visit = page.locator(f"#visit-{clinic_day['visit_id']}")
+        visit.locator("summary").click()
         visit.locator("input[name=reason]").fill("Called to cancel")
         visit.locator("button[type=submit]").click()
         expect(
@@ -205,6 +209,7 @@ def test_a_doctor_blocks_a_day_and_cancels_its_visits(browser, live_server, clin
             expect(page.locator(".week-day:visible")).to_have_count(1)
 
         page.get_by_role("link", name="Days off").click()
+        check_page(page, width, "doctor-days-off")
         page.locator("input[name=first_day]").fill(day.isoformat())
         page.locator("input[name=reason]").fill("Medical congress")
         page.get_by_role("button", name="Take these days off").click()
@@ -239,3 +244,28 @@ def test_clinic_closures_page(browser, live_server, clinic_day):
             check_page(page, width, "admin-clinic-closures")
         finally:
             page.context.close()
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_a_new_doctor_starts_with_weekly_hours(browser, live_server, width):
+    tag = uuid.uuid4().hex[:6]
+    with live_server.app.app_context():
+        doctor_user = user(Role.DOCTOR, f"Inès Nouvelle {tag}", tag)
+        clinic = Clinic(
+            name=f"Clinique {tag}", city="Nantes", country="FR", timezone="Europe/Paris"
+        )
+        db.session.add(Doctor(user=doctor_user, clinic=clinic, license_number=f"NEW-{tag}"))
+        db.session.commit()
+        email = doctor_user.email
+    page = open_tab(browser, live_server, width, "en-GB")
+    try:
+        sign_in(page, email)
+        page.wait_for_url("**/doctor/hours/start")
+        check_page(page, width, "doctor-start")
+        page.get_by_role("button", name="Save these hours").click()
+        page.wait_for_url("**/doctor/hours")
+        expect(page.locator("#day-4 .interval-time")).to_have_count(1)
+        page.goto("/doctor/schedule")
+        check_page(page, width, "doctor-day")
+    finally:
+        page.context.close()

@@ -29,7 +29,8 @@ def _appointment_filters():
     if status not in {*Status, None}:
         status = None
     first, last = _day(args.get("from")), _day(args.get("to"))
-    from_today = not args or args.get("from_today") == "1"
+    # The list opens at today, and its next pages stay there.
+    from_today = not (set(args) - {"page"}) or args.get("from_today") == "1"
     return {
         "status": status,
         "doctor_id": args.get("doctor_id", type=int),
@@ -58,7 +59,11 @@ def appointments():
         clinics=services.clinic_choices(actor=current_user, active_only=False),
         export_url=url_for(
             ".appointments_csv",
-            **(request.args.to_dict(flat=True) or {"from_today": "1"}),
+            **(
+                {"from_today": "1"}
+                if filters["from_today"]
+                else {k: v for k, v in request.args.items() if k != "page"}
+            ),
         ),
         export_limit=services.EXPORT_LIMIT,
     )
