@@ -116,10 +116,11 @@ def _init_extensions(app):
     )
     login_manager.init_app(app)
 
+    # Models first: the sign-in views build queries over them when they are imported.
+    _import_models()
     from portal.auth import views as auth_views
 
     auth_views.init_login_manager(login_manager)
-    _import_models()
 
     from portal import revalidation
     from portal.booking import availability, picker
@@ -147,6 +148,7 @@ def _import_models():
 
 def _register_blueprints(app):
     from portal.admin.views import bp as admin_bp
+    from portal.auth.two_factor_views import bp as two_factor_bp
     from portal.auth.views import bp as auth_bp
     from portal.booking.schedule import bp as schedule_bp
     from portal.booking.views import bp as booking_bp
@@ -157,6 +159,7 @@ def _register_blueprints(app):
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(care_bp)

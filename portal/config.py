@@ -33,6 +33,8 @@ def from_environment(instance_path):
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # Wrong two-factor codes per account, over every pending sign-in.
+        "OTP_LIMIT_PER_ACCOUNT": env.get("OTP_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "API_ACCESS_TOKEN_MINUTES": int(env.get("API_ACCESS_TOKEN_MINUTES", "15")),
         # Free-slot computations each worker keeps: a doctor's two-week strip each, about

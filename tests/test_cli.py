@@ -1,7 +1,11 @@
 """The command line: creating an admin and loading the demo data."""
 
 import itertools
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -162,3 +166,24 @@ def test_the_demo_has_no_visit_on_christmas_day(runner, db, controlled_clock):
     assert date(2026, 12, 24) in _local_days(db) or date(2026, 12, 28) in _local_days(db)
     closed = set(db.session.scalars(select(ClinicClosure.day)))
     assert date(2026, 12, 25) in closed
+
+
+def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
+    # A fresh interpreter imports nothing beforehand, as gunicorn and `flask --app wsgi` do.
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "SECRET_KEY": "a-test-secret-key-long-enough-to-pass",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+    }
+    env.pop("PORTAL_TEST_NOW", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -8,7 +8,7 @@ every doctor of the clinic a new schedule version when they change
 from the models).
 
 Revision ID: c7f3d9a1e5b2
-Revises: 5d7e2a1c9b30
+Revises: 9f2c7d41e8a3
 Create Date: 2026-12-05 06:45:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7f3d9a1e5b2'
-down_revision = '5d7e2a1c9b30'
+down_revision = '9f2c7d41e8a3'
 branch_labels = None
 depends_on = None
 

@@ -231,6 +231,13 @@ class BookingSettingsForm(FlaskForm):
         ),
         render_kw={"inputmode": "numeric", "min": 0, "max": 720},
     )
+    require_staff_otp = BooleanField(
+        _l("Require two-factor sign-in for staff"),
+        description=_l(
+            "Admins and doctors then sign in with a code from an authenticator app as well; "
+            "those who have not turned it on are asked to right after signing in."
+        ),
+    )
 
 
 class ActionForm(FlaskForm):

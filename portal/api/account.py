@@ -13,6 +13,7 @@ from portal.api.problems import ApiError
 from portal.api.routing import FORM, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
 from portal.auth import services as auth
+from portal.auth import two_factor
 from portal.db import keep_changes, utcnow
 from portal.directory import services as directory
 from portal.errors import ValidationFailed
@@ -21,6 +22,10 @@ from portal.extensions import limiter
 TAG = "Accounts"
 
 BAD_PASSWORD = _l("That email and password do not match an account.")
+OTP_REQUIRED = _l("This account signs in with a code too: send it in the otp field.")
+OTP_ENROLMENT_REQUIRED = _l(
+    "The clinic requires two-factor sign-in of staff. Turn it on in the portal first."
+)
 BAD_REFRESH = _l("This refresh token is not valid any more. Sign in again.")
 
 
@@ -53,6 +58,30 @@ def _invalid_grant(message):
         headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_grant"'},
         extra={"error": "invalid_grant"},
     )
+
+
+def _check_second_factor(user, otp, now):
+    """Staff with two-factor sign-in send a code with the password; staff whom the
+    clinic requires to use it, and who have not turned it on, get no token."""
+    if two_factor.is_enabled(user):
+        if not otp:
+            raise ApiError(
+                401,
+                "otp_required",
+                OTP_REQUIRED,
+                headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_grant"'},
+                extra={"error": "invalid_grant"},
+            )
+        if not two_factor.verify_code(user=user, code=otp, now=now):
+            raise ApiError(
+                401,
+                "otp_invalid",
+                two_factor.BAD_CODE,
+                headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_grant"'},
+                extra={"error": "invalid_grant"},
+            )
+    elif two_factor.needs_enrolment(user):
+        raise ApiError(403, "otp_enrolment_required", OTP_ENROLMENT_REQUIRED)
 
 
 def _required(field):
@@ -92,13 +121,18 @@ def register(body):
         "`password`) or refresh grant (`grant_type=refresh_token`, `refresh_token`), "
         "as a form or as JSON. Refresh tokens are single use: each refresh returns a new "
         "one, and presenting a spent one revokes every refresh token of its account. "
-        "Failed attempts are limited per account and per client address (429)."
+        "Failed attempts are limited per account and per client address (429). "
+        "Staff with two-factor sign-in add `otp` (the 6-digit code from their app, or a "
+        "recovery code) to the password grant: without it the answer is 401 "
+        "`otp_required`, with a wrong or already used code 401 `otp_invalid`. Staff whom "
+        "the clinic requires to use two-factor sign-in and who have not turned it on get "
+        "403 `otp_enrolment_required`."
     ),
     tag=TAG,
     auth="none",
     body=schemas.TokenIn,
     response=schemas.TokenOut,
-    errors=(401, 429),
+    errors=(401, 403, 429),
     form=True,
 )
 @limiter.limit(
@@ -125,6 +159,7 @@ def token(body):
         user = auth.authenticate(email=body.username, password=body.password)
         if user is None:
             raise _invalid_grant(BAD_PASSWORD)
+        _check_second_factor(user, body.otp, now)
         refresh_token = auth.issue_refresh_token(user=user, now=now, valid_for=valid_for)
     else:
         if not body.refresh_token:

@@ -8,6 +8,7 @@ from portal.api import schemas
 from portal.api.outputs import settings_out
 from portal.api.problems import HTTP_DETAILS, ApiError
 from portal.api.routing import operation, reply
+from portal.auth import two_factor
 from portal.booking import services as booking
 from portal.extensions import db, limiter
 
@@ -40,20 +41,28 @@ def health():
     "/settings",
     "GET",
     summary="The booking rules",
-    description="Minimum notice, booking horizon and cancellation cutoff (admin).",
+    description=(
+        "Minimum notice, booking horizon and cancellation cutoff, and whether staff must "
+        "use two-factor sign-in (admin)."
+    ),
     tag="Settings",
     response=schemas.SettingsOut,
     errors=(403,),
 )
 def get_settings(caller):
-    return reply(settings_out(booking.read_booking_settings(actor=caller)))
+    settings = booking.read_booking_settings(actor=caller)
+    return reply(settings_out(settings, two_factor.get_sign_in_policy()))
 
 
 @operation(
     "/settings",
     "PATCH",
     summary="Change the booking rules",
-    description="Every slot and booking obeys them at once (admin).",
+    description=(
+        "Every slot and booking obeys them at once. With `require_staff_otp`, admins and "
+        "doctors without two-factor sign-in must turn it on in the portal before they "
+        "get tokens (admin)."
+    ),
     tag="Settings",
     body=schemas.SettingsUpdate,
     response=schemas.SettingsOut,
@@ -61,11 +70,15 @@ def get_settings(caller):
 )
 def update_settings(caller, body):
     current = booking.read_booking_settings(actor=caller)
+    changes = body.model_dump(exclude_unset=True)
+    require_staff_otp = changes.pop("require_staff_otp", None)
     values = {
         "min_notice_minutes": current.min_notice_minutes,
         "horizon_days": current.horizon_days,
         "cancel_cutoff_hours": current.cancel_cutoff_hours,
-        **body.model_dump(exclude_unset=True),
+        **changes,
     }
     settings = booking.update_booking_settings(actor=caller, **values)
-    return reply(settings_out(settings))
+    if require_staff_otp is not None:
+        two_factor.set_staff_requirement(actor=caller, required=require_staff_otp)
+    return reply(settings_out(settings, two_factor.get_sign_in_policy()))

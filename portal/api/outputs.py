@@ -6,6 +6,7 @@ from flask import url_for
 
 from portal.api import schemas
 from portal.api.problems import api_language
+from portal.auth import two_factor
 from portal.auth.models import Role
 
 
@@ -22,6 +23,7 @@ def user_out(user):
         full_name=user.full_name,
         role=user.role,
         locale=user.locale,
+        otp_enabled=two_factor.is_enabled(user),
         **extra,
     )
 
@@ -201,9 +203,10 @@ def created_patient_out(patient, token):
     )
 
 
-def settings_out(settings):
+def settings_out(settings, policy):
     return schemas.SettingsOut(
         min_notice_minutes=settings.min_notice_minutes,
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
+        require_staff_otp=policy.require_staff_otp,
     )

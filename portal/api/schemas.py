@@ -257,6 +257,13 @@ class TokenIn(Input):
     scope: Text(200) = Field(None, description="Accepted and ignored.")
     client_id: Text(200) = Field(None, description="Accepted and ignored.")
     client_secret: Text(200) = Field(None, description="Accepted and ignored.")
+    otp: Text(32) = Field(
+        None,
+        description=(
+            "Password grant, for staff with two-factor sign-in: the 6-digit code from "
+            "their authenticator app, or one of their recovery codes (each works once)."
+        ),
+    )
 
 
 class TokenOut(Output):
@@ -281,6 +288,9 @@ class UserOut(Output):
     full_name: str
     role: Role
     locale: str | None
+    otp_enabled: bool = Field(
+        description="Whether signing in needs a code from an authenticator app as well."
+    )
     doctor_id: int | None = Field(None, description="Present for doctors.")
     patient_id: int | None = Field(None, description="Present for patients.")
 
@@ -649,12 +659,16 @@ class SettingsOut(Output):
     min_notice_minutes: int
     horizon_days: int
     cancel_cutoff_hours: int
+    require_staff_otp: bool = Field(
+        description="Whether every admin and doctor must sign in with two-factor sign-in."
+    )
 
 
 class SettingsUpdate(Input):
     min_notice_minutes: Bounded(0, 43200) = None
     horizon_days: Bounded(1, 730) = None
     cancel_cutoff_hours: Bounded(0, 720) = None
+    require_staff_otp: bool = None
 
 
 class HealthOut(Output):

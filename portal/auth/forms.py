@@ -87,3 +87,46 @@ class LanguageForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
+
+
+# Two-factor sign-in -------------------------------------------------------------------
+
+CODE_HINT = _l("The 6 digits your authenticator app shows, or one of your recovery codes.")
+
+
+def _code_field(label=None, description=CODE_HINT):
+    return StringField(
+        label or _l("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=32)],
+        description=description,
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+
+
+class SignInCodeForm(FlaskForm):
+    code = _code_field()
+
+
+class ConfirmTwoFactorForm(FlaskForm):
+    code = _code_field(description=_l("The 6 digits your authenticator app shows now."))
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = _code_field()
+
+
+class RecoveryCodesForm(FlaskForm):
+    code = _code_field()
+
+
+class SetUpTwoFactorForm(FlaskForm):
+    pass

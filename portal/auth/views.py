@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import services
+from portal.auth import services, two_factor_views, url_tokens
 from portal.auth.errors import InvalidToken
 from portal.auth.forms import (
     ActivateForm,
@@ -33,6 +33,8 @@ from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
 
 bp = Blueprint("auth", __name__)
+
+ACTIVATION = "activation"
 
 
 def init_login_manager(login_manager):
@@ -108,12 +110,18 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(email=form.email.data, password=form.password.data)
         if user is not None:
+            destination = safe_next(form.next.data) or home_url(user)
+            second_step = two_factor_views.ask_for_code(
+                user, remember=form.remember.data, destination=destination
+            )
+            if second_step is not None:
+                return second_step
             lang = session.get("lang")
             session.clear()
             if lang and not user.locale:
                 user.locale = lang
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data) or home_url(user), 303)
+            return redirect(two_factor_views.after_sign_in(user, destination), 303)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -148,13 +156,22 @@ def change_password():
     return render_template("auth/change_password.html", form=form), status
 
 
-@bp.route("/activate/<token>", methods=["GET", "POST"])
+@bp.get("/activate/<token>")
 def activate(token):
+    """The link the clinic sent: its token moves into the session, and the browser goes
+    on to an address without it, so no log or history keeps the secret."""
+    return url_tokens.exchange(ACTIVATION, token, clean_url=url_for("auth.set_password"))
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def set_password():
     """An onboarded doctor or patient sets their password with the link the clinic sent."""
     now = utcnow()
+    token = url_tokens.held(ACTIVATION)
     try:
         email = services.find_activation(token, now=now, lock=False).user.email
     except InvalidToken:
+        url_tokens.forget(ACTIVATION)
         return _activation_page(status=400)
     form = ActivateForm()
     if form.validate_on_submit():
@@ -167,15 +184,16 @@ def activate(token):
                     user.locale = lang
                 login_user(user)
                 flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
-                return redirect(home_url(user), 303)
+                return redirect(two_factor_views.after_sign_in(user, home_url(user)), 303)
         except InvalidToken:
+            url_tokens.forget(ACTIVATION)
             return _activation_page(status=400)
     status = 422 if request.method == "POST" else 200
-    return _activation_page(form=form, email=email, token=token, status=status)
+    return _activation_page(form=form, email=email, status=status)
 
 
 def _activation_page(status, **context):
-    # The address holds a one-time secret: keep the page out of every cache.
+    # The page serves a one-time secret: keep it out of every cache.
     response = make_response(render_template("auth/activate.html", **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -54,7 +54,8 @@ def test_an_admin_creates_a_patient_with_a_login(as_admin, client, db):
     assert (patient.date_of_birth, patient.blood_group) == (date(1990, 5, 17), "AB-")
     url = unescape(re.search(r'id="activation-url" value="([^"]+)"', response.text).group(1))
     as_admin.post("/logout")
-    assert client.get(url.removeprefix("http://localhost")).status_code == 200
+    page = client.get(url.removeprefix("http://localhost"), follow_redirects=True)
+    assert page.status_code == 200
 
 
 def test_a_taken_email_creates_nothing(as_admin, db, make_user):

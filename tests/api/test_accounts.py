@@ -294,6 +294,7 @@ def test_me_says_who_the_caller_is(api, admin, doctor, patient):
         "full_name": doctor.user.full_name,
         "role": "doctor",
         "locale": None,
+        "otp_enabled": False,
         "doctor_id": doctor.id,
     }
     assert api.get("/me", user=patient.user).get_json()["patient_id"] == patient.id

@@ -111,12 +111,14 @@ def test_an_admin_reads_and_changes_the_booking_rules(api, admin):
         "min_notice_minutes": 120,
         "horizon_days": 90,
         "cancel_cutoff_hours": 24,
+        "require_staff_otp": False,
     }
     response = api.patch("/settings", user=admin, json={"horizon_days": 730})
     assert response.get_json() == {
         "min_notice_minutes": 120,
         "horizon_days": 730,
         "cancel_cutoff_hours": 24,
+        "require_staff_otp": False,
     }
     too_far = api.patch("/settings", user=admin, json={"horizon_days": 731})
     assert list(assert_problem(too_far, 400, "invalid_request")["errors"]) == ["horizon_days"]

@@ -71,3 +71,31 @@ def test_unknown_pages_answer_a_friendly_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.text
+
+
+TWO_FACTOR_PAGES = [
+    ("get", "/account/two-factor"),
+    ("post", "/account/two-factor/set-up"),
+    ("post", "/account/two-factor/confirm"),
+    ("post", "/account/two-factor/recovery-codes"),
+    ("post", "/account/two-factor/disable"),
+]
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("method", "path"), TWO_FACTOR_PAGES)
+def test_two_factor_pages_are_for_staff_only(client, signed_in, role, method, path):
+    signed_in(role)
+    response = getattr(client, method)(path, data={})
+    if role == Role.PATIENT:
+        assert response.status_code == 404
+    else:
+        # Staff reach the page; an empty form is refused inline, never with a 5xx.
+        assert response.status_code in {200, 303, 422}, (method, path, response.status_code)
+
+
+@pytest.mark.parametrize(("method", "path"), TWO_FACTOR_PAGES)
+def test_visitors_are_sent_to_sign_in_from_two_factor_pages(client, method, path):
+    response = getattr(client, method)(path, data={})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")

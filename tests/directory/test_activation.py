@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.auth import services
+from portal.auth import services, two_factor
 from portal.auth.models import ActivationToken, Role
 from portal.db import utcnow
 
@@ -25,9 +25,30 @@ def form(password=NEW_PASSWORD, confirm=None):
     return {"password": password, "confirm": password if confirm is None else confirm}
 
 
+def open_link(client, token):
+    """Open the clinic's link as a browser does: it lands on the clean address."""
+    response = client.get(f"/activate/{token}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/activate"
+    return client.get("/activate")
+
+
+def test_the_link_trades_its_token_for_an_address_without_it(client, invited):
+    user, token = invited
+    first = client.get(f"/activate/{token}")
+    assert first.status_code == 303
+    assert token not in first.headers["Location"]
+    assert first.headers["Cache-Control"] == "no-store"
+    page = client.get(first.headers["Location"])
+    assert page.status_code == 200
+    assert user.email in page.text
+    assert token not in page.text
+    assert 'action="/activate"' in page.text
+
+
 def test_the_link_shows_a_form_for_the_account(client, invited):
     user, token = invited
-    page = client.get(f"/activate/{token}")
+    page = open_link(client, token)
     assert page.status_code == 200
     assert user.email in page.text
     assert '<label for="password">New password</label>' in page.text
@@ -36,9 +57,17 @@ def test_the_link_shows_a_form_for_the_account(client, invited):
     assert page.headers["Cache-Control"] == "no-store"
 
 
+def test_the_clean_address_without_a_link_is_refused(client, invited):
+    page = client.get("/activate")
+    assert page.status_code == 400
+    assert "This link does not work any more" in page.text
+    assert client.post("/activate", data=form()).status_code == 400
+
+
 def test_a_valid_token_sets_the_password_once_and_signs_in(auth, client, db, invited):
     user, token = invited
-    response = client.post(f"/activate/{token}", data=form())
+    open_link(client, token)
+    response = client.post("/activate", data=form())
     assert response.status_code == 303
     assert response.headers["Location"] == "/doctor"
     home = client.get("/doctor")
@@ -51,25 +80,50 @@ def test_a_valid_token_sets_the_password_once_and_signs_in(auth, client, db, inv
     assert auth.login(user, password=NEW_PASSWORD).status_code == 303
 
 
+def test_staff_required_to_use_two_factor_set_it_up_after_activating(client, db, admin, invited):
+    _user, token = invited
+    two_factor.set_staff_requirement(actor=admin, required=True)
+    db.session.commit()
+    open_link(client, token)
+    response = client.post("/activate", data=form())
+    assert response.headers["Location"] == "/account/two-factor"
+    assert client.get("/doctor").headers["Location"] == "/account/two-factor"
+
+
 def test_a_patient_lands_on_their_home(client, db, make_user, make_patient, admin):
     user = make_user(Role.PATIENT, password_hash=None)
     make_patient(user=user)
     token = services.create_activation_token(user=user, actor=admin, now=utcnow())
     db.session.commit()
-    response = client.post(f"/activate/{token}", data=form())
+    open_link(client, token)
+    response = client.post("/activate", data=form())
     assert response.headers["Location"] == "/patient"
 
 
 def test_a_used_link_is_refused(client, db, invited):
     user, token = invited
-    assert client.post(f"/activate/{token}", data=form()).status_code == 303
+    open_link(client, token)
+    assert client.post("/activate", data=form()).status_code == 303
     other = client.application.test_client()
-    page = other.get(f"/activate/{token}")
+    page = open_link(other, token)
     assert page.status_code == 400
     assert "Ask the clinic for a new link." in page.text
     assert 'name="password"' not in page.text
-    again = other.post(f"/activate/{token}", data=form("another-good-phrase-77"))
+    again = other.post("/activate", data=form("another-good-phrase-77"))
     assert again.status_code == 400
+    db.session.expire_all()
+    assert services.authenticate(email=user.email, password=NEW_PASSWORD) is not None
+
+
+def test_a_link_spent_in_another_browser_is_refused_on_submit(client, db, invited):
+    user, token = invited
+    assert open_link(client, token).status_code == 200
+    other = client.application.test_client()
+    open_link(other, token)
+    assert other.post("/activate", data=form()).status_code == 303
+    late = client.post("/activate", data=form("another-good-phrase-77"))
+    assert late.status_code == 400
+    assert "Ask the clinic for a new link." in late.text
     db.session.expire_all()
     assert services.authenticate(email=user.email, password=NEW_PASSWORD) is not None
 
@@ -80,16 +134,25 @@ def test_an_expired_link_is_refused(client, db, make_user, admin):
         user=user, actor=admin, now=utcnow() - timedelta(days=8)
     )
     db.session.commit()
-    page = client.get(f"/activate/{token}")
+    page = open_link(client, token)
     assert page.status_code == 400
     assert "Ask the clinic for a new link." in page.text
-    assert client.post(f"/activate/{token}", data=form()).status_code == 400
+    assert client.post("/activate", data=form()).status_code == 400
     db.session.expire_all()
     assert services.authenticate(email=user.email, password=NEW_PASSWORD) is None
 
 
+def test_a_link_that_expires_while_open_is_refused(client, db, invited, controlled_clock):
+    _user, token = invited
+    assert open_link(client, token).status_code == 200
+    controlled_clock.shift(timedelta(days=7, minutes=1))
+    page = client.post("/activate", data=form())
+    assert page.status_code == 400
+    assert "Ask the clinic for a new link." in page.text
+
+
 def test_an_unknown_link_is_refused(client):
-    page = client.get("/activate/not-a-real-token")
+    page = open_link(client, "not-a-real-token")
     assert page.status_code == 400
     assert "This link does not work any more" in page.text
 
@@ -107,11 +170,12 @@ def test_a_weak_password_is_refused_inline_and_the_link_still_works(
     client, db, invited, data, message
 ):
     user, token = invited
-    response = client.post(f"/activate/{token}", data=data)
+    open_link(client, token)
+    response = client.post("/activate", data=data)
     assert response.status_code == 422
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
     db.session.expire_all()
     assert db.session.get(type(user), user.id).password_hash is None
-    assert client.get(f"/activate/{token}").status_code == 200
-    assert client.post(f"/activate/{token}", data=form()).status_code == 303
+    assert client.get("/activate").status_code == 200
+    assert client.post("/activate", data=form()).status_code == 303

@@ -124,6 +124,8 @@ def test_an_invited_doctor_sets_a_password_and_lands_on_their_schedule(page, liv
         token = auth.create_activation_token(user=user, actor=None, now=utcnow())
         db.session.commit()
     page.goto(f"/activate/{token}")
+    # The secret leaves the address bar (and the history) at once.
+    expect(page).to_have_url(re.compile(r"/activate$"))
     page.get_by_label("New password", exact=True).fill("lantern-meadow-4821")
     page.get_by_label("Repeat the new password").fill("lantern-meadow-4821")
     page.get_by_role("button", name="Set my password").click()

@@ -12,6 +12,7 @@ from portal.admin.views.common import (
     bp,
     page_number,
 )
+from portal.auth import two_factor
 from portal.booking import services as booking
 from portal.htmx import hx_redirect
 from portal.web import errors_on, status_label
@@ -21,6 +22,8 @@ from portal.web import errors_on, status_label
 def settings():
     current = services.booking_settings(actor=current_user)
     form = BookingSettingsForm(obj=current if request.method == "GET" else None)
+    if request.method == "GET":
+        form.require_staff_otp.data = two_factor.get_sign_in_policy().require_staff_otp
     if form.validate_on_submit():
         with errors_on(form):
             booking.update_booking_settings(
@@ -28,6 +31,9 @@ def settings():
                 min_notice_minutes=form.min_notice_minutes.data,
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+            )
+            two_factor.set_staff_requirement(
+                actor=current_user, required=form.require_staff_otp.data
             )
             flash(_("Booking settings saved."), "success")
             return hx_redirect(url_for(".settings"))
