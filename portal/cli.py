@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from portal.auth import services as auth
@@ -147,8 +148,17 @@ REASONS = [
 
 
 @click.command("seed")
-def seed():
+@click.option("--force", is_flag=True, help="Load the demo data even in production.")
+def seed(force):
     """Load demo data once (clinics, departments, doctors, patients, appointments)."""
+    if current_app.config["ENV_NAME"] == "production" and not force:
+        # Demo accounts with published passwords have no place in a real clinic.
+        click.echo(
+            "This portal runs in production (PORTAL_ENV=production): the demo data, with "
+            "its well-known passwords, is not loaded. Use --force to load it anyway.",
+            err=True,
+        )
+        raise SystemExit(1)
     if db.session.scalar(select(User).where(User.email == DEMO_ADMIN)) is None:
         _load_demo_data(now=utcnow())
         db.session.commit()

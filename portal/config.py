@@ -28,10 +28,21 @@ def from_environment(instance_path):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", str(production)) == "True",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # Sessions end after this long without a request, and this long after signing in
+        # whatever the use (auth/views.py); staff are admins and doctors. "Keep me signed
+        # in" (patients only) lasts the patients' lifetime.
+        "SESSION_IDLE_MINUTES_STAFF": int(env.get("SESSION_IDLE_MINUTES_STAFF", "30")),
+        "SESSION_IDLE_MINUTES_PATIENT": int(env.get("SESSION_IDLE_MINUTES_PATIENT", "120")),
+        "SESSION_LIFETIME_HOURS_STAFF": int(env.get("SESSION_LIFETIME_HOURS_STAFF", "12")),
+        "SESSION_LIFETIME_HOURS_PATIENT": int(env.get("SESSION_LIFETIME_HOURS_PATIENT", "720")),
         "FORCE_HTTPS": env.get("FORCE_HTTPS", "False") == "True",
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Failed sign-ins, at the form and the token endpoint together (auth/limits.py).
+        "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": env.get(
+            "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "5 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per hour"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         # Wrong two-factor codes per account, over every pending sign-in.
         "OTP_LIMIT_PER_ACCOUNT": env.get("OTP_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
-from portal.errors import ChangedMeanwhile, DatabaseBusy, DomainError
+from portal.errors import ChangedMeanwhile, DatabaseBusy, DatabaseUnavailable, DomainError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,7 +105,20 @@ def _busy_is_a_clear_answer(context):
     # in the API) instead of a server error, and the client tries again.
     if is_busy(context.original_exception):
         return DatabaseBusy()
+    if is_unreachable(context):
+        return DatabaseUnavailable()
     return None
+
+
+def is_unreachable(context):
+    """Whether a driver error means the database cannot be reached: no connection could
+    be opened (context.connection is None), or the one in use was lost."""
+    dbapi = context.dialect.loaded_dbapi if context.dialect else None
+    if dbapi is None or not isinstance(
+        context.original_exception, (dbapi.OperationalError, dbapi.InterfaceError)
+    ):
+        return False
+    return context.is_disconnect or context.connection is None
 
 
 class TranslatedMixin:
@@ -223,7 +236,7 @@ def database_ok(session):
     """True when the database answers a trivial query (the request's end rolls back)."""
     try:
         session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    except (SQLAlchemyError, DatabaseBusy, DatabaseUnavailable):
         return False
     return True
 

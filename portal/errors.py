@@ -60,3 +60,14 @@ class DatabaseBusy(DomainError):
     status = 503
     retry_after = 2
     default_message = _l("The database is busy. Please try again in a moment.")
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (down, restarting, or the network to it is cut)."""
+
+    code = "database_unavailable"
+    status = 503
+    retry_after = 30
+    default_message = _l(
+        "The portal cannot reach its database just now. Please try again in a few minutes."
+    )

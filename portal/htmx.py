@@ -1,10 +1,15 @@
 """The only HTMX glue: detecting partial requests and answering them."""
 
-from flask import make_response, render_template, request
+from flask import g, make_response, render_template, request
+
+# Set when a request asked whether it came from HTMX: its answer then depends on that,
+# and says so with Vary: HX-Request (see web.init_app).
+ASKED = "portal_asked_htmx"
 
 
 def is_htmx():
     """True for an HTMX request that wants a fragment, not a boosted or restored page."""
+    setattr(g, ASKED, True)
     return (
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-Boosted") != "true"

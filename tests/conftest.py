@@ -44,6 +44,7 @@ def config_for(database_url, **extra):
     """The configuration every test app starts from."""
     return {
         "TESTING": True,
+        "ENV_NAME": "test",
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,

@@ -168,6 +168,22 @@ def test_the_demo_has_no_visit_on_christmas_day(runner, db, controlled_clock):
     assert date(2026, 12, 25) in closed
 
 
+def test_seed_refuses_to_run_in_production(runner, app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 1
+    assert "production" in result.output
+    assert "--force" in result.output
+    assert count(db, User) == 0
+
+
+def test_seed_in_production_runs_when_forced(runner, app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    result = runner.invoke(args=["seed", "--force"])
+    assert result.exit_code == 0, result.output
+    assert count(db, Clinic) == 2
+
+
 def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
     # A fresh interpreter imports nothing beforehand, as gunicorn and `flask --app wsgi` do.
     root = Path(__file__).resolve().parent.parent

@@ -5,19 +5,17 @@ from datetime import timedelta
 
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 
 from portal.api import schemas
 from portal.api.outputs import user_out
 from portal.api.problems import ApiError
 from portal.api.routing import FORM, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
+from portal.auth import limits, two_factor
 from portal.auth import services as auth
-from portal.auth import two_factor
 from portal.db import keep_changes, utcnow
 from portal.directory import services as directory
 from portal.errors import ValidationFailed
-from portal.extensions import limiter
 
 TAG = "Accounts"
 
@@ -34,20 +32,6 @@ def _token_fields():
         return request.form
     data = request.get_json(silent=True)
     return data if isinstance(data, dict) else {}
-
-
-def _account_key():
-    username = _token_fields().get("username")
-    return "api-token-account:" + (username.strip().lower() if isinstance(username, str) else "")
-
-
-def _not_password_grant():
-    return _token_fields().get("grant_type") != "password"
-
-
-def _failed(response):
-    # Only refused attempts count towards the limits.
-    return response.status_code != 200
 
 
 def _invalid_grant(message):
@@ -135,19 +119,7 @@ def register(body):
     errors=(401, 403, 429),
     form=True,
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    exempt_when=_not_password_grant,
-    deduct_when=_failed,
-    scope="api-token-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    key_func=get_remote_address,
-    deduct_when=_failed,
-    scope="api-token-address",
-)
+@limits.limited
 def token(body):
     now = utcnow()
     valid_for = timedelta(days=current_app.config["API_REFRESH_TOKEN_DAYS"])

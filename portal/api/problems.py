@@ -8,11 +8,13 @@ from flask import current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from portal.errors import ChangedMeanwhile, DomainError
+from portal.errors import ChangedMeanwhile, DatabaseBusy, DomainError
 from portal.extensions import limiter
+from portal.i18n import negotiated
 from portal.web import ERROR_TEXTS
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,6 +64,7 @@ def is_api_request():
 
 def api_language():
     """The language of an API response: ?lang=, then Accept-Language, then the default."""
+    negotiated()
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang")
     if lang in languages:
@@ -129,6 +132,11 @@ def _refused_by_the_database(_error):
     return _domain_error(ChangedMeanwhile())
 
 
+def _every_connection_in_use(_error):
+    # Every pooled connection stayed busy longer than a request waits for one.
+    return _domain_error(DatabaseBusy())
+
+
 def _api_error(error):
     return problem(
         error.status,
@@ -152,6 +160,7 @@ def register_handlers(blueprint):
     blueprint.register_error_handler(HTTPException, _http_error)
     blueprint.register_error_handler(DomainError, _domain_error)
     blueprint.register_error_handler(IntegrityError, _refused_by_the_database)
+    blueprint.register_error_handler(PoolTimeout, _every_connection_in_use)
     blueprint.register_error_handler(ApiError, _api_error)
     blueprint.register_error_handler(Exception, _server_error)
 

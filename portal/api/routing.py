@@ -161,9 +161,10 @@ def parse_body(model, *, form=False, required=True):
         raise _unsupported()
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        _check_text(data)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: nested deeper than the parser or the check can follow.
         raise ApiError(400, "invalid_json", INVALID_JSON) from None
-    _check_text(data)
     return _validate(model, raw)
 
 

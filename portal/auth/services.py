@@ -35,6 +35,25 @@ def find_user_by_email(email):
 
 TAKEN_EMAIL = _l("An account with this email already exists.")
 
+# Invisible characters that change the direction of the text after them: in a name they
+# make it read differently wherever it is shown ("Trojan Source"). Ordinary right-to-left
+# scripts need none of them.
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+DIRECTION_CONTROLS_MESSAGE = _l(
+    "Remove the invisible text-direction characters (such as U+202E) from this name."
+)
+
+
+def name_problems(name, *, limit=120, required=True):
+    """What is wrong with a person's or a record's name (already stripped), if anything."""
+    if required and not name:
+        return [_l("Enter your full name.")]
+    if len(name) > limit:
+        return [_l("Use at most %(count)d characters.", count=limit)]
+    if not DIRECTION_CONTROLS.isdisjoint(name):
+        return [DIRECTION_CONTROLS_MESSAGE]
+    return []
+
 
 def _check_new_account(email, full_name, password):
     errors = {}
@@ -43,10 +62,8 @@ def _check_new_account(email, full_name, password):
     except ValidationFailed as error:
         errors.update(error.errors)
     full_name = (full_name or "").strip()
-    if not full_name:
-        errors["full_name"] = [_l("Enter your full name.")]
-    elif len(full_name) > 120:
-        errors["full_name"] = [_l("Use at most %(count)d characters.", count=120)]
+    if problems := name_problems(full_name):
+        errors["full_name"] = problems
     if password is not None:
         problems = password_problems(password, email=email or "", full_name=full_name)
         if problems:
@@ -106,6 +123,13 @@ def change_password(*, user, current_password, new_password):
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     record_event(actor=user, action="user.password_changed", entity_type="user", entity_id=user.id)
+    db.session.flush()
+
+
+def end_sessions(*, user):
+    """Sign the user out everywhere: every session cookie, remember-me cookie and API
+    token issued before now stops working (they carry the old session version)."""
+    user.session_version += 1
     db.session.flush()
 
 
@@ -275,12 +299,8 @@ def update_account(*, user, languages, **fields):
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
     errors = {}
-    if "full_name" in fields:
-        full_name = (fields["full_name"] or "").strip()
-        if not full_name:
-            errors["full_name"] = [_l("Enter your full name.")]
-        elif len(full_name) > 120:
-            errors["full_name"] = [_l("Use at most %(count)d characters.", count=120)]
+    if "full_name" in fields and (problems := name_problems((fields["full_name"] or "").strip())):
+        errors["full_name"] = problems
     if "locale" in fields and fields["locale"] is not None and fields["locale"] not in languages:
         errors["locale"] = [_l("That language is not available.")]
     if errors:

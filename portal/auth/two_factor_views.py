@@ -18,9 +18,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
-from portal.auth import services, two_factor
+from portal.auth import limits, services, sessions, two_factor
 from portal.auth.forms import (
     ConfirmTwoFactorForm,
     DisableTwoFactorForm,
@@ -151,8 +151,9 @@ def sign_in_code():
             session.clear()
             if lang and not user.locale:
                 user.locale = lang
-            login_user(user, remember=pending["remember"])
-            return redirect(after_sign_in(user, pending["next"]), 303)
+            sessions.sign_in(user, remember=pending["remember"])
+            response = redirect(after_sign_in(user, pending["next"]), 303)
+            return limits.remember_device(response, user.email)
         setattr(g, WRONG_CODE, True)
         pending["tries"] += 1
         if pending["tries"] >= TRIES_PER_SIGN_IN:

@@ -15,10 +15,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from portal.auth import services, two_factor_views, url_tokens
+from portal.auth import limits, services, sessions, two_factor_views, url_tokens
 from portal.auth.errors import InvalidToken
 from portal.auth.forms import (
     ActivateForm,
@@ -28,7 +27,6 @@ from portal.auth.forms import (
     LogoutForm,
 )
 from portal.db import utcnow
-from portal.extensions import limiter
 from portal.htmx import hx_redirect, is_htmx
 from portal.web import errors_on
 
@@ -38,17 +36,15 @@ ACTIVATION = "activation"
 
 
 def init_login_manager(login_manager):
-    """Load users from the session cookie; an outdated session version signs them out."""
+    """Load users from the session cookie; an outdated session version, a session left
+    unused too long or one past its lifetime signs them out."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open that page.")
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
     def load_user(session_id):
-        user_id, _sep, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        return services.signed_in_user(user_id=int(user_id), session_version=int(version))
+        return sessions.load_user(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -56,7 +52,7 @@ def init_login_manager(login_manager):
         if is_htmx():
             # Never swap the login page into a fragment: navigate the whole page.
             return hx_redirect(target)
-        flash(login_manager.login_message, "info")
+        flash(sessions.ended_message() or login_manager.login_message, "info")
         return redirect(target)
 
 
@@ -78,31 +74,8 @@ def home_url(user):
     return url_for(endpoints[user.role])
 
 
-def _account_key():
-    email = (request.form.get("email") or "").strip().lower()
-    return "login-account:" + email
-
-
-def _failed(response):
-    # Only failed sign-ins count towards the limits.
-    return response.status_code != 303
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    key_func=get_remote_address,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-address",
-)
+@limits.limited
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -120,8 +93,9 @@ def login():
             session.clear()
             if lang and not user.locale:
                 user.locale = lang
-            login_user(user, remember=form.remember.data)
-            return redirect(two_factor_views.after_sign_in(user, destination), 303)
+            sessions.sign_in(user, remember=form.remember.data)
+            response = redirect(two_factor_views.after_sign_in(user, destination), 303)
+            return limits.remember_device(response, user.email)
         form.form_errors.append(_("That email and password do not match an account."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -131,6 +105,9 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # Every copy of this session, and every other device and token, ends too.
+            services.end_sessions(user=current_user._get_current_object())
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("home.index"), 303)
@@ -149,7 +126,7 @@ def change_password():
                 new_password=form.new_password.data,
             )
             # Sign in again under the new session version; other devices are signed out.
-            login_user(user)
+            sessions.sign_in(user)
             flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200
@@ -182,7 +159,7 @@ def set_password():
                 session.clear()
                 if lang and not user.locale:
                     user.locale = lang
-                login_user(user)
+                sessions.sign_in(user)
                 flash(_("Your password is set. Welcome, %(name)s.", name=user.full_name), "success")
                 return redirect(two_factor_views.after_sign_in(user, home_url(user)), 303)
         except InvalidToken:

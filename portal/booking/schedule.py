@@ -1,8 +1,7 @@
 """The doctor's schedule: a day or a week of visits, closing and cancelling them."""
 
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -35,14 +34,9 @@ from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.htmx import is_htmx, render_partial
 from portal.scheduling import services as scheduling
 from portal.scheduling.slots import day_bounds
-from portal.web import attach_errors, errors_on, refused
+from portal.web import attach_errors, errors_on, query_date, refused
 
 bp = Blueprint("schedule", __name__)
-
-DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Beyond any clinic's calendar, and far enough from date.min and date.max that the
-# previous and next weeks of any accepted day still exist.
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 @dataclass
@@ -77,10 +71,9 @@ def doctors_only(view):
 def show():
     """The schedule page; also the doctor's home (home.doctor answers with it)."""
     now = utcnow()
-    raw_day = request.args.get("day")
-    day = _parse_day(raw_day)
+    day = query_date("day")
     notice = None
-    if raw_day and day is None:
+    if request.args.get("day") and day is None:
         notice = _("That date could not be read, so today is shown.")
     week = request.args.get("view") == "week"
     return _schedule_response(day=day, week=week, now=now, notice=notice)
@@ -132,7 +125,7 @@ def days_off():
         raise NotFound()
     form = DaysOffForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
-        day = _parse_day(request.args.get("day"))
+        day = query_date("day")
         if day is not None:
             form.first_day.data = day
         return render_template("booking/days_off.html", form=form, doctor=doctor, visits=None)
@@ -171,17 +164,6 @@ def days_off():
 
 
 # Rendering ----------------------------------------------------------------------------
-
-
-def _parse_day(value):
-    """A YYYY-MM-DD date within the calendar we show, else None."""
-    if not value or not DAY_PATTERN.fullmatch(value):
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def _zone_of(appointment):

@@ -1,6 +1,6 @@
 """Patients book, see, cancel and reschedule their appointments."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -25,20 +25,13 @@ from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
 from portal.scheduling.services import has_weekly_hours
-from portal.web import errors_on, refused
+from portal.web import errors_on, query_date, refused
 
 bp = Blueprint("booking", __name__)
 
 # The partial's words follow the visitor's language (cookie or browser); the full page
 # at the same URL is another answer.
 DAY_SLOTS_VARY = ("HX-Request", "Accept-Language", "Cookie")
-
-
-def _parse_date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _parse_start(value):
@@ -139,8 +132,8 @@ def doctor(doctor_id):
     profile = services.bookable_doctor(doctor_id)
     picker = build_picker(
         profile,
-        day=_parse_date(request.args.get("day")),
-        strip_start=_parse_date(request.args.get("from")),
+        day=query_date("day"),
+        strip_start=query_date("from"),
         version=profile.schedule_version,
     )
     return render_template("booking/doctor.html", doctor=profile, picker=picker)
@@ -158,8 +151,8 @@ def slots(doctor_id):
     source = services.slot_source(doctor_id)
     partial = DaySlots(
         source,
-        day=_parse_date(request.args.get("day")),
-        strip_start=_parse_date(request.args.get("from")),
+        day=query_date("day"),
+        strip_start=query_date("from"),
     )
     if revalidation.unchanged(partial.etag):
         return revalidation.not_modified(partial.etag, DAY_SLOTS_VARY)
@@ -332,8 +325,8 @@ def reschedule_page(appointment_id):
     record = _movable(appointment_id)
     picker = build_picker(
         record.doctor,
-        day=_parse_date(request.args.get("day")),
-        strip_start=_parse_date(request.args.get("from")),
+        day=query_date("day"),
+        strip_start=query_date("from"),
         reschedule=record,
     )
     return render_partial(

@@ -2,9 +2,10 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from portal.auth.forms import RegisterForm
+from portal.auth.sessions import sign_in
 from portal.auth.views import home_url
 from portal.directory import services
 from portal.web import errors_on
@@ -25,7 +26,7 @@ def register():
                 password=form.password.data,
                 locale=session.get("lang"),
             )
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.full_name), "success")
             return redirect(home_url(user), 303)
     status = 422 if request.method == "POST" else 200

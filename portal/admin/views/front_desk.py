@@ -23,7 +23,7 @@ from portal.db import utcnow
 from portal.directory import services as directory
 from portal.errors import NotFound, ValidationFailed
 from portal.htmx import hx_redirect, render_partial
-from portal.web import errors_on, refused
+from portal.web import errors_on, query_date, refused
 
 
 def _parse_start(value):
@@ -32,13 +32,6 @@ def _parse_start(value):
     except ValueError:
         return None
     return start if start.tzinfo is not None else None
-
-
-def _parse_day(name):
-    try:
-        return datetime.strptime(request.args.get(name) or "", "%Y-%m-%d").date()
-    except ValueError:
-        return None
 
 
 def _local_day(doctor, instant):
@@ -60,7 +53,7 @@ def _patient_picker(patient, doctor, day=None):
     return build_picker(
         doctor,
         day=day,
-        strip_start=_parse_day("from"),
+        strip_start=query_date("from"),
         urls=(
             url_for(".book_with_doctor", patient_id=patient.id, doctor_id=doctor.id),
             url_for(".confirm_for_patient", patient_id=patient.id, doctor_id=doctor.id),
@@ -72,7 +65,7 @@ def _patient_picker(patient, doctor, day=None):
 def book_with_doctor(patient_id, doctor_id):
     patient = services.patient(actor=current_user, patient_id=patient_id)
     doctor = booking.bookable_doctor(doctor_id)
-    picker = _patient_picker(patient, doctor, _parse_day("day"))
+    picker = _patient_picker(patient, doctor, query_date("day"))
     return render_partial(
         "admin/book_for_patient.html",
         "booking/_slot_picker.html",
@@ -138,7 +131,7 @@ def _doctor_picker(doctor, day=None):
     return build_picker(
         doctor,
         day=day,
-        strip_start=_parse_day("from"),
+        strip_start=query_date("from"),
         urls=(
             url_for(".book_at_doctor", doctor_id=doctor.id),
             url_for(".choose_patient", doctor_id=doctor.id),
@@ -153,7 +146,7 @@ def book_at_doctor(doctor_id):
         "admin/book_at_doctor.html",
         "booking/_slot_picker.html",
         doctor=doctor,
-        picker=_doctor_picker(doctor, _parse_day("day")),
+        picker=_doctor_picker(doctor, query_date("day")),
     )
 
 
@@ -248,7 +241,7 @@ def _move_picker(record, day=None):
     return build_picker(
         record.doctor,
         day=day,
-        strip_start=_parse_day("from"),
+        strip_start=query_date("from"),
         reschedule=record,
         urls=(
             url_for(".move_appointment", appointment_id=record.id),
@@ -279,7 +272,7 @@ def move_appointment(appointment_id):
             record = _staff_movable(appointment_id)
         picker = _move_picker(record, _local_day(record.doctor, start))
     else:
-        picker = _move_picker(record, _parse_day("day"))
+        picker = _move_picker(record, query_date("day"))
     return render_partial(
         "admin/move_appointment.html",
         "booking/_slot_picker.html",

@@ -60,7 +60,7 @@ CLINIC_FIELDS = ("name", "address", "city", "postal_code", "country", "phone", "
 def _clinic_values(values):
     errors = {}
     cleaned = {
-        "name": clean_text(errors, "name", values.get("name"), required=True, limit=120),
+        "name": clean_text(errors, "name", values.get("name"), required=True, limit=120, name=True),
         "address": clean_text(errors, "address", values.get("address")),
         "city": clean_text(errors, "city", values.get("city"), required=True, limit=120),
         "postal_code": clean_text(errors, "postal_code", values.get("postal_code"), limit=20),

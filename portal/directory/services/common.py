@@ -28,12 +28,16 @@ def require_admin(actor):
     auth.require_role(actor, Role.ADMIN)
 
 
-def clean_text(errors, field, value, *, required=False, limit=255):
+def clean_text(errors, field, value, *, required=False, limit=255, name=False):
+    """The text stripped; what is wrong with it goes into `errors`. A `name` (of a
+    person or a record) also refuses invisible text-direction characters."""
     value = (value or "").strip()
     if required and not value:
         errors[field] = [_l("This field is required.")]
     elif len(value) > limit:
         errors[field] = [_l("Use at most %(count)d characters.", count=limit)]
+    elif name and not auth.DIRECTION_CONTROLS.isdisjoint(value):
+        errors[field] = [auth.DIRECTION_CONTROLS_MESSAGE]
     return value
 
 
@@ -81,7 +85,11 @@ def clean_translations(errors, translations, limits):
         texts = {}
         for field, limit in limits.items():
             text = clean_text(
-                errors, f"translations.{lang}.{field}", fields.get(field), limit=limit
+                errors,
+                f"translations.{lang}.{field}",
+                fields.get(field),
+                limit=limit,
+                name=field == "name",
             )
             if text:
                 texts[field] = text

@@ -41,7 +41,7 @@ def _department_values(errors, code, name, description, translations):
         errors["code"] = [_l("Use 2 to 40 lower-case letters, digits or hyphens.")]
     values = {
         "code": code,
-        "name": clean_text(errors, "name", name, required=True, limit=120),
+        "name": clean_text(errors, "name", name, required=True, limit=120, name=True),
         "description": clean_text(errors, "description", description, limit=2000),
         "translations": clean_translations(
             errors, translations, {"name": 120, "description": 2000}

@@ -249,7 +249,7 @@ def update_doctor(*, actor, doctor, **fields):
     user_values = {}
     if "full_name" in fields:
         user_values["full_name"] = clean_text(
-            errors, "full_name", fields["full_name"], required=True, limit=120
+            errors, "full_name", fields["full_name"], required=True, limit=120, name=True
         )
     if "email" in fields:
         try:

@@ -67,7 +67,7 @@ def _patient_values(errors, values, *, today):
         cleaned["allergies"] = clean_text(errors, "allergies", values["allergies"], limit=2000)
     if "emergency_contact" in values:
         cleaned["emergency_contact"] = clean_text(
-            errors, "emergency_contact", values["emergency_contact"]
+            errors, "emergency_contact", values["emergency_contact"], name=True
         )
     return cleaned
 
@@ -145,7 +145,7 @@ def update_patient(*, actor, patient, now, **fields):
     user_values = {}
     if "full_name" in fields:
         user_values["full_name"] = clean_text(
-            errors, "full_name", fields["full_name"], required=True, limit=120
+            errors, "full_name", fields["full_name"], required=True, limit=120, name=True
         )
     if errors:
         raise ValidationFailed(errors=errors)
