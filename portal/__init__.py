@@ -48,9 +48,12 @@ def create_app(overrides=None):
 
     from portal import api, cli, web
     from portal import db as database
+    from portal.booking import reminders
     from portal.extensions import db
+    from portal.messages import delivery
 
     web.init_app(app)
+    delivery.init_app(app, periodic=[reminders.queue_due_reminders])
     cli.init_app(app)
     api.init_app(app)
     # Last, so that its after-request function runs first: every other one (security
@@ -79,7 +82,16 @@ def _ensure_secret_key(app):
 
 def _init_extensions(app):
     from portal import i18n
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+    from portal.extensions import (
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        mail,
+        migrate,
+        talisman,
+    )
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -115,6 +127,7 @@ def _init_extensions(app):
         referrer_policy="strict-origin-when-cross-origin",
     )
     login_manager.init_app(app)
+    mail.init_app(app)
 
     # Models first: the sign-in views build queries over them when they are imported.
     _import_models()
@@ -143,6 +156,7 @@ def _import_models():
     from portal.auth import models as _auth  # noqa: F401
     from portal.booking import models as _booking  # noqa: F401
     from portal.directory import models as _directory  # noqa: F401
+    from portal.messages import models as _messages  # noqa: F401
     from portal.scheduling import models as _scheduling  # noqa: F401
 
 

@@ -44,6 +44,12 @@ def from_environment(instance_path):
         ),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per hour"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # Against accounts made by the dozen and mailboxes flooded with links.
+        "REGISTER_LIMIT_PER_ADDRESS": env.get("REGISTER_LIMIT_PER_ADDRESS", "10 per hour"),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": env.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "5 per 15 minutes"
+        ),
+        "VERIFY_RESEND_LIMIT": env.get("VERIFY_RESEND_LIMIT", "3 per hour"),
         # Wrong two-factor codes per account, over every pending sign-in.
         "OTP_LIMIT_PER_ACCOUNT": env.get("OTP_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
@@ -54,6 +60,26 @@ def from_environment(instance_path):
         # Rendered day-slots partials each worker keeps, about 7 kB each; 0 renders every
         # time. See booking/picker.day_slots_html.
         "SLOT_PICKER_CACHE_SIZE": int(env.get("SLOT_PICKER_CACHE_SIZE", "4096")),
+        # Mail (Flask-Mailman). With no MAIL_SERVER a development portal writes each
+        # message to instance/mail (and shows it on the Mailbox page) instead of sending.
+        "MAIL_BACKEND": env.get("MAIL_BACKEND")
+        or ("smtp" if production or env.get("MAIL_SERVER") else "file"),
+        "MAIL_FILE_PATH": os.path.join(instance_path, "mail"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "False") == "True",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "False") == "True",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Clinic Portal <no-reply@localhost>"),
+        "MAIL_TIMEOUT": int(env.get("MAIL_TIMEOUT", "20")),
+        # The address links in messages start with when no request gives one (reminders).
+        "PORTAL_URL": env.get("PORTAL_URL", "http://127.0.0.1:5000"),
+        # Celery: with no broker the portal delivers by itself (messages/delivery.py).
+        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL") or None,
+        "CELERY_QUEUE": env.get("CELERY_QUEUE", "portal"),
+        # Without a broker: whether this process runs its own courier thread.
+        "MESSAGES_COURIER": env.get("MESSAGES_COURIER", "True") == "True",
     }
 
 
@@ -68,6 +94,11 @@ DEFAULTS = {
     "BCRYPT_ROUNDS": 12,
     "API_REFRESH_TOKEN_DAYS": 30,
     "API_HEALTH_LIMIT": "30 per minute",
+    # A message is tried this many times, waiting 1, 2, 4... times the retry seconds.
+    "MESSAGES_MAX_ATTEMPTS": 5,
+    "MESSAGES_RETRY_SECONDS": 60,
+    # How often reminders are looked for and queued messages handed over again.
+    "MESSAGES_TICK_SECONDS": 60,
 }
 
 

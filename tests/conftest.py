@@ -5,6 +5,7 @@ TEST_DATABASE_URL is set (a fresh database per run, created and dropped here).
 """
 
 import os
+import socket
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, time
@@ -12,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
@@ -50,6 +52,10 @@ def config_for(database_url, **extra):
         "WTF_CSRF_ENABLED": False,
         "BCRYPT_ROUNDS": 4,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Messages wait in the outbox; a test delivers them (tests/messages).
+        "MAIL_BACKEND": "locmem",
+        "CELERY_BROKER_URL": None,
+        "MESSAGES_COURIER": False,
         **extra,
     }
 
@@ -292,6 +298,85 @@ def doctor(make_doctor):
 @pytest.fixture
 def patient(make_patient):
     return make_patient()
+
+
+# Mail: a real SMTP server in the test process, and the portal pointed at it.
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """What the SMTP server received: (sender, recipients, raw message bytes)."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self):
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def received(self):
+        return self.inbox.received
+
+
+@contextmanager
+def mail_settings(app, **values):
+    """Change the mail settings of the session's app for one test."""
+    state = app.extensions["mailman"]
+    before = {name: getattr(state, name) for name in values}
+    for name, value in values.items():
+        setattr(state, name, value)
+    try:
+        yield state
+    finally:
+        for name, value in before.items():
+            setattr(state, name, value)
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A running SMTP server on a free port that the portal sends to."""
+    server = SmtpServer()
+    server.start()
+    with mail_settings(app, backend="smtp", server="127.0.0.1", port=server.port, timeout=5):
+        yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down(app):
+    """The portal pointed at a port where no SMTP server listens."""
+    with mail_settings(app, backend="smtp", server="127.0.0.1", port=free_port(), timeout=2):
+        yield
+
+
+@pytest.fixture
+def mail_outbox(app):
+    """The messages the locmem backend took, emptied for the test."""
+    state = app.extensions["mailman"]
+    state.outbox = []
+    return state.outbox
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -184,6 +184,34 @@ def test_seed_in_production_runs_when_forced(runner, app, db, monkeypatch):
     assert count(db, Clinic) == 2
 
 
+def test_the_celery_application_loads_in_a_fresh_interpreter(tmp_path):
+    # The Celery worker and beat import wsgi with nothing loaded before: the app, its
+    # models and the Celery application with its tasks must come up from there.
+    environment = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": "fresh-interpreter",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+    }
+    environment.pop("CELERY_BROKER_URL", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import wsgi; print(sorted(t for t in wsgi.celery_app.tasks if 'portal' in t))",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "portal.messages.deliver" in result.stdout
+    assert "portal.messages.tick" in result.stdout
+
+
 def test_the_portal_starts_and_migrates_from_a_fresh_process(tmp_path):
     # A fresh interpreter imports nothing beforehand, as gunicorn and `flask --app wsgi` do.
     root = Path(__file__).resolve().parent.parent

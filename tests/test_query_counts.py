@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from portal.api.security import issue_access_token
 from portal.booking import services
@@ -183,6 +183,15 @@ def test_the_query_count_does_not_grow_with_the_data(
     assert small.status_code == 200, small.text
 
     grow(db, world, make_doctor, make_patient, make_clinic, make_department)
+    if page == "booking POST":
+        # A patient books at most max_upcoming_per_patient visits of their own: the grown
+        # ones stay (holding their seats, counted by the check) but are not confirmed.
+        db.session.execute(
+            update(Appointment)
+            .where(Appointment.patient_id == world.patient.id, Appointment.starts_at > utcnow())
+            .values(status=Status.COMPLETED)
+        )
+        db.session.commit()
     method, path, options = page_request(page, world, 1)
     big, big_statements = count_statements(db, client, method, path, options)
     assert big.status_code == 200, big.text
@@ -197,8 +206,12 @@ def test_the_query_count_does_not_grow_with_the_data(
 # Writes and the API: a bounded number of statements ------------------------------------
 
 # Statements a request may send besides opening its transaction (SQLite's BEGIN IMMEDIATE;
-# PostgreSQL's BEGIN is not a statement of its own).
-BOOKING_BUDGET = 8
+# PostgreSQL's BEGIN is not a statement of its own). Two of them write the patient's
+# confirmation and the doctor's notice into the outbox; one reads the patient's own
+# visits (no overlap, the upcoming limit).
+BOOKING_BUDGET = 10
+# A move also withdraws the visit's reminders still queued.
+MOVE_BUDGET = BOOKING_BUDGET + 1
 
 
 def sent(statements):
@@ -206,7 +219,7 @@ def sent(statements):
 
 
 @pytest.mark.parametrize(("how", "headers"), [("htmx", HTMX), ("form", {})])
-def test_a_booking_post_sends_at_most_eight_statements(db, client, auth, world, how, headers):
+def test_a_booking_post_sends_at_most_ten_statements(db, client, auth, world, how, headers):
     assert auth.login(world.patient.user).status_code == 303
     start = world.to_book[0].start.isoformat()
     response, statements = count_statements(
@@ -226,7 +239,7 @@ def bearer(app, user):
         return {"Authorization": f"Bearer {issue_access_token(user, now=utcnow())}"}
 
 
-def test_an_api_booking_sends_at_most_eight_statements(app, db, client, world):
+def test_an_api_booking_sends_at_most_ten_statements(app, db, client, world):
     start = world.to_book[0].start.isoformat()
     response, statements = count_statements(
         db,
@@ -277,4 +290,4 @@ def test_moving_and_cancelling_stay_within_the_budget(app, db, client, auth, wor
     for method, path, extra in (move, cancel):
         response, statements = count_statements(db, client, method, path, {**options, **extra})
         assert response.status_code in (200, 204), response.text
-        assert len(sent(statements)) <= BOOKING_BUDGET, f"{path}\n" + "\n".join(statements)
+        assert len(sent(statements)) <= MOVE_BUDGET, f"{path}\n" + "\n".join(statements)

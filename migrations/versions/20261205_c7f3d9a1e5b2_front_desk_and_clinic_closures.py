@@ -8,7 +8,7 @@ every doctor of the clinic a new schedule version when they change
 from the models).
 
 Revision ID: c7f3d9a1e5b2
-Revises: 9f2c7d41e8a3
+Revises: a9c3e1f7b2d4
 Create Date: 2026-12-05 06:45:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7f3d9a1e5b2'
-down_revision = '9f2c7d41e8a3'
+down_revision = 'a9c3e1f7b2d4'
 branch_labels = None
 depends_on = None
 

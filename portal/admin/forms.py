@@ -210,6 +210,11 @@ class AssignDoctorForm(FlaskForm):
     doctor_id = SelectField(_l("Doctor"), coerce=_int_or_none, validate_choice=False)
 
 
+def _leads_as_text(value):
+    # The saved leads arrive as a list of minutes; the field shows them as "1440, 60".
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+
 class BookingSettingsForm(FlaskForm):
     min_notice_minutes = IntegerField(
         _l("Minimum notice (minutes)"),
@@ -230,6 +235,27 @@ class BookingSettingsForm(FlaskForm):
             "Patients can cancel or move an appointment until this many hours before it."
         ),
         render_kw={"inputmode": "numeric", "min": 0, "max": 720},
+    )
+    max_upcoming_per_patient = IntegerField(
+        _l("Upcoming visits per patient"),
+        # Left as it is by a form that does not send the field.
+        validators=[Optional()],
+        description=_l(
+            "The most confirmed future visits a patient may book for themself, from 1 to 50. "
+            "Admins booking for a patient are not limited."
+        ),
+        render_kw={"inputmode": "numeric", "min": 1, "max": 50},
+    )
+    reminder_minutes_before = StringField(
+        _l("Reminders (minutes before the visit)"),
+        description=_l(
+            "Up to three, separated by commas, each from 10 to 10080 (7 days); "
+            "1440 is a day before. Leave empty to send no reminders."
+        ),
+        filters=[
+            lambda value: ", ".join(str(v) for v in value) if isinstance(value, list) else value
+        ],
+        render_kw={"inputmode": "numeric", "maxlength": 40},
     )
     require_staff_otp = BooleanField(
         _l("Require two-factor sign-in for staff"),

@@ -10,6 +10,7 @@ from portal.api import (  # noqa: F401  (the modules register their routes)
     booking,
     directory,
     docs,
+    messages,
     operations,
     patients,
     scheduling,

@@ -5,17 +5,19 @@ from datetime import timedelta
 
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 
-from portal.api import schemas
+from portal.api import schemas, security
 from portal.api.outputs import user_out
 from portal.api.problems import ApiError
-from portal.api.routing import FORM, no_content, operation, reply
+from portal.api.routing import FORM, accepted, no_content, operation, reply
 from portal.api.security import access_token_lifetime, issue_access_token
 from portal.auth import limits, two_factor
 from portal.auth import services as auth
 from portal.db import keep_changes, utcnow
 from portal.directory import services as directory
 from portal.errors import ValidationFailed
+from portal.extensions import limiter
 
 TAG = "Accounts"
 
@@ -76,13 +78,24 @@ def _required(field):
     "/auth/register",
     "POST",
     summary="Register as a patient",
-    description="Creates a patient account (only patients register themselves).",
+    description=(
+        "Creates a patient account (only patients register themselves) and emails a link "
+        "to confirm the address; until then `email_verified` is false and booking answers "
+        "403 `email_not_verified`. Limited per client address (429)."
+    ),
     tag=TAG,
     auth="none",
     body=schemas.RegisterIn,
     response=schemas.UserOut,
     status=201,
     location=True,
+    errors=(429,),
+)
+@limiter.limit(
+    lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"],
+    key_func=get_remote_address,
+    deduct_when=lambda response: response.status_code == 201,
+    scope="api-register-address",
 )
 def register(body):
     user = directory.register_patient(
@@ -182,6 +195,94 @@ def activate(body):
 
 
 @operation(
+    "/auth/password-reset",
+    "POST",
+    summary="Ask for a password reset link",
+    description=(
+        "Emails a single-use link, valid 1 hour, to the account with this address. The "
+        "answer is the same whether or not the address has an account. Limited per client "
+        "address (429)."
+    ),
+    tag=TAG,
+    auth="none",
+    body=schemas.PasswordResetIn,
+    status=202,
+    errors=(429,),
+)
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"],
+    key_func=get_remote_address,
+    scope="api-password-reset-address",
+)
+def password_reset(body):
+    auth.request_password_reset(email=body.email, now=utcnow())
+    return accepted()
+
+
+@operation(
+    "/auth/password-reset/confirm",
+    "POST",
+    summary="Set a new password with a reset link",
+    description=(
+        "Uses the token from the emailed link, once. Every session and refresh token of "
+        "the account ends. A used, expired or unknown token: 400 `invalid_token`."
+    ),
+    tag=TAG,
+    auth="none",
+    body=schemas.PasswordResetConfirmIn,
+    status=204,
+)
+def password_reset_confirm(body):
+    auth.reset_password(token=body.token, password=body.password, now=utcnow())
+    return no_content()
+
+
+@operation(
+    "/auth/verify-email",
+    "POST",
+    summary="Confirm an email address",
+    description=(
+        "Uses the token from the link emailed on registration. A used, expired or unknown "
+        "token: 400 `invalid_token`."
+    ),
+    tag=TAG,
+    auth="none",
+    body=schemas.VerifyEmailIn,
+    status=204,
+)
+def verify_email(body):
+    auth.verify_email(token=body.token, now=utcnow())
+    return no_content()
+
+
+def _caller_key():
+    return "api-verify-resend:" + str(security.caller().id)
+
+
+@operation(
+    "/auth/verify-email/resend",
+    "POST",
+    summary="Send the email verification link again",
+    description=(
+        "Emails the signed-in user a new link to confirm their address (nothing when it "
+        "is confirmed already). Limited per account (429)."
+    ),
+    tag=TAG,
+    status=202,
+    body_required=False,
+    errors=(429,),
+)
+@limiter.limit(
+    lambda: current_app.config["VERIFY_RESEND_LIMIT"],
+    key_func=_caller_key,
+    scope="api-verify-resend",
+)
+def resend_verification(caller):
+    auth.send_email_verification(user=caller, now=utcnow())
+    return accepted()
+
+
+@operation(
     "/me",
     "GET",
     summary="The caller's account",
@@ -195,7 +296,7 @@ def get_me(caller):
 @operation(
     "/me",
     "PATCH",
-    summary="Change the caller's name, language or password",
+    summary="Change the caller's name, language, reminders or password",
     description=(
         "Changing the password needs `current_password` and ends every other session "
         "and token, this access token included."

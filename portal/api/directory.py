@@ -316,7 +316,8 @@ def update_doctor(caller, doctor_id, body):
     summary="Delete (deactivate) a doctor",
     description=(
         "The doctor leaves listings and slots, their sessions and tokens end, and their "
-        "future appointments are cancelled with `reason`, which the patients see (admin)."
+        "future appointments are cancelled with `reason`, which the patients see and are "
+        "sent by email (admin)."
     ),
     tag="Doctors",
     query=schemas.DeactivateQuery,

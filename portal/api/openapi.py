@@ -122,6 +122,8 @@ def _success(spec):
     response = {"description": "OK" if spec.status == 200 else "Created"}
     if spec.status == 204:
         return {"description": "Done; no content."}
+    if spec.status == 202:
+        return {"description": "Accepted; no content."}
     if spec.media_type == JSON and spec.response is not None:
         response["content"] = {JSON: {"schema": {"$ref": REF.format(model=spec.response.__name__)}}}
     elif spec.media_type != JSON:
@@ -244,6 +246,7 @@ def build_document():
                 "Appointments",
                 "Patients",
                 "Settings",
+                "Messages",
                 "Operations",
             )
         ],

@@ -42,8 +42,9 @@ def health():
     "GET",
     summary="The booking rules",
     description=(
-        "Minimum notice, booking horizon and cancellation cutoff, and whether staff must "
-        "use two-factor sign-in (admin)."
+        "Minimum notice, booking horizon, cancellation cutoff, reminder leads, the most "
+        "upcoming visits a patient may hold, and whether staff must use two-factor sign-in "
+        "(admin)."
     ),
     tag="Settings",
     response=schemas.SettingsOut,
@@ -76,6 +77,7 @@ def update_settings(caller, body):
         "min_notice_minutes": current.min_notice_minutes,
         "horizon_days": current.horizon_days,
         "cancel_cutoff_hours": current.cancel_cutoff_hours,
+        "max_upcoming_per_patient": current.max_upcoming_per_patient,
         **changes,
     }
     settings = booking.update_booking_settings(actor=caller, **values)

@@ -23,6 +23,8 @@ def user_out(user):
         full_name=user.full_name,
         role=user.role,
         locale=user.locale,
+        email_verified=user.email_verified,
+        notify_reminders=user.notify_reminders,
         otp_enabled=two_factor.is_enabled(user),
         **extra,
     )
@@ -208,5 +210,7 @@ def settings_out(settings, policy):
         min_notice_minutes=settings.min_notice_minutes,
         horizon_days=settings.horizon_days,
         cancel_cutoff_hours=settings.cancel_cutoff_hours,
+        max_upcoming_per_patient=settings.max_upcoming_per_patient,
+        reminder_minutes_before=list(settings.reminder_minutes_before or []),
         require_staff_otp=policy.require_staff_otp,
     )

@@ -321,6 +321,11 @@ def reply(model, *, status=200, location=None, headers=None):
     return response
 
 
+def accepted():
+    """202: taken on; what follows happens later (a message on its way)."""
+    return current_app.response_class(status=202)
+
+
 def no_content():
     """204: done, nothing to say."""
     return current_app.response_class(status=204)

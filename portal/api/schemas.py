@@ -282,12 +282,29 @@ class ActivateIn(Input):
     password: Required(256)
 
 
+class PasswordResetIn(Input):
+    email: Required(254)
+
+
+class PasswordResetConfirmIn(Input):
+    token: Required(200)
+    password: Required(256)
+
+
+class VerifyEmailIn(Input):
+    token: Required(200)
+
+
 class UserOut(Output):
     id: int
     email: str
     full_name: str
     role: Role
     locale: str | None
+    email_verified: bool = Field(
+        description="False for a self-registered patient until they open the emailed link."
+    )
+    notify_reminders: bool = Field(description="Whether reminders are emailed before visits.")
     otp_enabled: bool = Field(
         description="Whether signing in needs a code from an authenticator app as well."
     )
@@ -298,6 +315,9 @@ class UserOut(Output):
 class MeUpdate(Input):
     full_name: Text(120) = None
     locale: Language | None = None
+    notify_reminders: bool | None = Field(
+        None, description="Whether reminders are emailed before each visit."
+    )
     current_password: Text(256) = Field(None, description="Needed to set new_password.")
     new_password: Text(256) = Field(
         None, description="Changing it ends every other session and token."
@@ -659,6 +679,13 @@ class SettingsOut(Output):
     min_notice_minutes: int
     horizon_days: int
     cancel_cutoff_hours: int
+    max_upcoming_per_patient: int = Field(
+        description="Confirmed future visits a patient may hold (admins booking for a "
+        "patient are not limited)."
+    )
+    reminder_minutes_before: list[int] = Field(
+        description="Leads, in minutes before a visit, at which its patient is reminded."
+    )
     require_staff_otp: bool = Field(
         description="Whether every admin and doctor must sign in with two-factor sign-in."
     )
@@ -668,7 +695,48 @@ class SettingsUpdate(Input):
     min_notice_minutes: Bounded(0, 43200) = None
     horizon_days: Bounded(1, 730) = None
     cancel_cutoff_hours: Bounded(0, 720) = None
+    max_upcoming_per_patient: Bounded(1, 50) = None
+    reminder_minutes_before: list[Bounded(10, 10080)] | None = Field(
+        None, max_length=3, description="0 to 3 distinct leads, each 10..10080 minutes."
+    )
     require_staff_otp: bool = None
+
+
+# Messages -----------------------------------------------------------------------------
+
+MessageKind = Literal[
+    "booking_confirmed",
+    "booking_moved",
+    "booking_cancelled",
+    "reminder",
+    "doctor_booking",
+    "doctor_cancellation",
+    "activation",
+    "password_reset",
+    "verify_email",
+]
+
+
+class MessageQuery(Paging):
+    status: Literal["queued", "sent", "failed"] | None = None
+    kind: MessageKind | None = None
+    to: str | None = Field(None, max_length=254, description="The recipient's address.")
+
+
+class MessageOut(Output):
+    id: int
+    kind: MessageKind
+    to: str = Field(description="The recipient's address.")
+    status: Literal["queued", "sent", "failed"]
+    attempts: int = Field(description="Delivery attempts so far.")
+    last_error: str = Field(description="Why the last attempt failed; empty if none did.")
+    created_at: Instant
+    sent_at: Instant | None
+    appointment_id: int | None
+
+
+class MessagePage(PageOut):
+    items: list[MessageOut]
 
 
 class HealthOut(Output):

@@ -80,6 +80,22 @@ class ActivateForm(FlaskForm):
     )
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class VerifyEmailForm(FlaskForm):
+    pass
+
+
+class ResendVerificationForm(FlaskForm):
+    next = HiddenField()
+
+
 class LanguageForm(FlaskForm):
     lang = HiddenField()
     next = HiddenField()

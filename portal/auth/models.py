@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import true
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
@@ -32,6 +33,11 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A self-registered patient proves the address is theirs before booking; accounts
+    # an admin creates (and activated ones) count as verified.
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the person is emailed reminders before their visits.
+    notify_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Bumped on a password change or deactivation: every session and token issued
     # before it stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -64,6 +70,24 @@ class ActivationToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user = db.relationship("User", foreign_keys=[user_id])
+
+
+class AccountToken(db.Model):
+    """A one-time link sent to a user's address: a password reset or an email
+    verification. Only a SHA-256 of the token is kept."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('password_reset', 'verify_email')", name="purpose_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RefreshToken(db.Model):

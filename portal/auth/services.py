@@ -11,8 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
+from portal.auth import messages
 from portal.auth.errors import InvalidToken
-from portal.auth.models import ActivationToken, IdempotencyKey, RefreshToken, User
+from portal.auth.models import (
+    AccountToken,
+    ActivationToken,
+    IdempotencyKey,
+    RefreshToken,
+    User,
+)
 from portal.auth.passwords import check_password, hash_password, password_problems
 from portal.db import utcnow
 from portal.errors import Conflict, NotAllowed, ValidationFailed
@@ -26,6 +33,11 @@ def normalise_email(email):
     except EmailNotValidError:
         raise ValidationFailed.on("email", _l("Enter a valid email address.")) from None
     return result.normalized.lower()
+
+
+def email_of(user_id):
+    """The address of an account, by its id."""
+    return db.session.scalar(select(User.email).where(User.id == user_id))
 
 
 def find_user_by_email(email):
@@ -157,18 +169,20 @@ def _digest(token):
 
 
 def create_activation_token(*, user, actor, now):
-    """A one-time token for the user to set a password, valid for 7 days; returns the
-    token itself, which is stored only as a digest."""
+    """A one-time token for the user to set a password, valid for 7 days, emailed to
+    them; returns the token itself, which is stored only as a digest."""
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        ActivationToken(
-            user_id=user.id,
-            token_hash=_digest(token),
-            expires_at=now + ACTIVATION_VALID_FOR,
-            created_by_id=actor.id if actor else None,
-        )
+    activation = ActivationToken(
+        user_id=user.id,
+        token_hash=_digest(token),
+        expires_at=now + ACTIVATION_VALID_FOR,
+        created_by_id=actor.id if actor else None,
     )
+    db.session.add(activation)
     db.session.flush()
+    messages.tell_activation(
+        user=user, token=token, token_id=activation.id, expires_at=activation.expires_at, now=now
+    )
     return token
 
 
@@ -199,8 +213,121 @@ def activate_account(*, token, password, now):
     activation = find_activation(token, now=now)
     user.password_hash = password_hash
     user.session_version += 1
+    # The link came to the address: it is theirs.
+    user.email_verified = True
     activation.used_at = now
     record_event(actor=user, action="user.activated", entity_type="user", entity_id=user.id)
+    db.session.flush()
+    return user
+
+
+# Password reset and email verification -----------------------------------------------
+
+RESET_VALID_FOR = timedelta(hours=1)
+VERIFICATION_VALID_FOR = timedelta(days=7)
+PASSWORD_RESET = "password_reset"  # noqa: S105  (a purpose, not a secret)
+VERIFY_EMAIL = "verify_email"
+
+
+def _issue_account_token(user, purpose, valid_for, now):
+    token = secrets.token_urlsafe(32)
+    record = AccountToken(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=_digest(token),
+        expires_at=now + valid_for,
+        created_at=now,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return token, record
+
+
+def find_account_token(token, *, purpose, now, lock=True):
+    """The unused, unexpired link of this purpose for an active user, or InvalidToken.
+    Locked (and read afresh) unless `lock` is false, so one link works once."""
+    query = select(AccountToken).where(
+        AccountToken.token_hash == _digest(token or ""), AccountToken.purpose == purpose
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    record = db.session.scalar(query)
+    if record is None or record.used_at is not None or record.expires_at <= now:
+        raise InvalidToken()
+    user = db.session.get(User, record.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken()
+    return record
+
+
+def request_password_reset(*, email, now):
+    """Email a single-use link, valid 1 hour, to the active account with this address;
+    nothing happens for an unknown address, and the caller cannot tell the difference."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return None
+    token, record = _issue_account_token(user, PASSWORD_RESET, RESET_VALID_FOR, now)
+    messages.tell_password_reset(
+        user=user, token=token, token_id=record.id, expires_at=record.expires_at
+    )
+    record_event(
+        actor=None, action="user.password_reset_requested", entity_type="user", entity_id=user.id
+    )
+    return None
+
+
+def reset_password(*, token, password, now):
+    """Set a new password with a reset link, once; every session and refresh token of
+    the account ends, and every other reset link it had stops working."""
+    record = find_account_token(token, purpose=PASSWORD_RESET, now=now, lock=False)
+    user = db.session.get(User, record.user_id)
+    problems = password_problems(password or "", email=user.email, full_name=user.full_name)
+    if problems:
+        raise ValidationFailed(errors={"password": problems})
+    password_hash = hash_password(password)  # before the lock: nobody waits for the hash
+    record = find_account_token(token, purpose=PASSWORD_RESET, now=now)
+    user.password_hash = password_hash
+    user.session_version += 1
+    user.email_verified = True  # the link came to the address
+    db.session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == PASSWORD_RESET,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    record.used_at = now
+    _revoke_refresh_tokens(user.id, now)
+    record_event(actor=user, action="user.password_reset", entity_type="user", entity_id=user.id)
+    db.session.flush()
+    return user
+
+
+def send_email_verification(*, user, now):
+    """Email the user a link that proves the address is theirs (valid 7 days); nothing
+    for an address already verified."""
+    if user.email_verified:
+        return None
+    token, record = _issue_account_token(user, VERIFY_EMAIL, VERIFICATION_VALID_FOR, now)
+    messages.tell_verify_email(
+        user=user, token=token, token_id=record.id, expires_at=record.expires_at
+    )
+    return token
+
+
+def verify_email(*, token, now):
+    """Mark the address of the link's account as verified; the link works once."""
+    record = find_account_token(token, purpose=VERIFY_EMAIL, now=now)
+    user = db.session.get(User, record.user_id)
+    record.used_at = now
+    if not user.email_verified:
+        user.email_verified = True
+        record_event(
+            actor=user, action="user.email_verified", entity_type="user", entity_id=user.id
+        )
     db.session.flush()
     return user
 
@@ -211,13 +338,16 @@ REFRESH_VALID_FOR = timedelta(days=30)
 
 
 # Every request reads its user; a patient's or doctor's request then needs their record.
-_WITH_RECORD = (joinedload(User.patient), joinedload(User.doctor))
+# Built per call: at import time the doctor and patient models may not be defined yet
+# (the relationships name them), and a loader option would configure the mappers early.
+def _with_record():
+    return (joinedload(User.patient), joinedload(User.doctor))
 
 
 def signed_in_user(*, user_id, session_version):
     """The active user a session cookie or an access token names, while its session
     version is current, with their patient or doctor record: one query."""
-    user = db.session.get(User, user_id, options=_WITH_RECORD)
+    user = db.session.get(User, user_id, options=_with_record())
     if user is None or not user.is_active or user.session_version != session_version:
         return None
     return user
@@ -292,10 +422,32 @@ def revoke_refresh_token(*, token, now):
         db.session.flush()
 
 
+def set_reminders(*, user, on):
+    """The signed-in user turns the reminders before their visits on or off."""
+    if user.notify_reminders != bool(on):
+        record_event(
+            actor=user,
+            action="user.updated",
+            entity_type="user",
+            entity_id=user.id,
+            changes={"notify_reminders": [user.notify_reminders, bool(on)]},
+        )
+        user.notify_reminders = bool(on)
+    db.session.flush()
+    return user
+
+
 def update_account(*, user, languages, **fields):
-    """The signed-in user changes their name, language or (with the current one) password;
-    a password change ends every other session and token."""
-    unknown = set(fields) - {"full_name", "locale", "current_password", "new_password"}
+    """The signed-in user changes their name, language, whether they are reminded of
+    their visits, or (with the current one) password; a password change ends every
+    other session and token."""
+    unknown = set(fields) - {
+        "full_name",
+        "locale",
+        "notify_reminders",
+        "current_password",
+        "new_password",
+    }
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
     errors = {}
@@ -316,6 +468,8 @@ def update_account(*, user, languages, **fields):
         user.full_name = fields["full_name"].strip()
     if "locale" in fields:
         user.locale = fields["locale"]
+    if fields.get("notify_reminders") is not None:
+        set_reminders(user=user, on=fields["notify_reminders"])
     if fields.get("new_password") is not None or fields.get("current_password") is not None:
         change_password(
             user=user,

@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from sqlalchemy import (
     DDL,
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -31,7 +32,13 @@ class Status(enum.StrEnum):
 
 
 DEFAULT_SETTINGS = MappingProxyType(
-    {"min_notice_minutes": 120, "horizon_days": 90, "cancel_cutoff_hours": 24}
+    {
+        "min_notice_minutes": 120,
+        "horizon_days": 90,
+        "cancel_cutoff_hours": 24,
+        "max_upcoming_per_patient": 5,
+        "reminder_minutes_before": (1440,),
+    }
 )
 
 # Every status but cancelled holds its seat.
@@ -87,6 +94,9 @@ class Appointment(db.Model):
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     # Who booked the visit: the patient, or staff booking on their behalf.
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The iCalendar SEQUENCE of the visit: raised on every move and on cancellation, so
+    # the patient's calendar replaces its copy of the event (same UID).
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -110,12 +120,20 @@ class BookingSettings(db.Model):
         CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
         CheckConstraint("horizon_days BETWEEN 1 AND 730", name="horizon_range"),
         CheckConstraint("cancel_cutoff_hours >= 0", name="cutoff_not_negative"),
+        CheckConstraint("max_upcoming_per_patient BETWEEN 1 AND 50", name="upcoming_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
     horizon_days: Mapped[int] = mapped_column(Integer, default=90)
     cancel_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # How many confirmed future visits a patient may hold at once (admins booking for a
+    # patient are not limited).
+    max_upcoming_per_patient: Mapped[int] = mapped_column(Integer, default=5)
+    # The leads, in minutes before a visit, at which its patient is reminded (0 to 3).
+    reminder_minutes_before: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [1440], server_default="[1440]"
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 

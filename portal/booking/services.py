@@ -5,15 +5,23 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, exists, false, or_, select
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.audit.services import record_event
 from portal.auth.models import Role, User
 from portal.auth.services import require_role
+from portal.booking import messages
 from portal.booking.availability import available_slots
-from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
+from portal.booking.errors import (
+    BookingLimitReached,
+    EmailNotVerified,
+    NotChangeable,
+    OverlappingVisit,
+    SlotUnavailable,
+    TooLateToCancel,
+)
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
 from portal.db import utcnow
@@ -21,6 +29,7 @@ from portal.directory.models import Clinic, Doctor, Patient
 from portal.directory.services.common import clean_text, like_pattern
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
+from portal.i18n import format_local
 from portal.pagination import paginate
 from portal.scheduling import services as scheduling
 from portal.scheduling.slots import day_bounds, day_of, slot_at
@@ -38,8 +47,36 @@ def get_booking_settings():
     return db.session.get(BookingSettings, 1) or BookingSettings(id=1, **DEFAULT_SETTINGS)
 
 
-def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_cutoff_hours):
-    """Change the booking rules; every change is an audit event."""
+def _reminder_leads(values, errors):
+    """0 to 3 distinct leads in minutes, 10 to 10080 each, from numbers or digit strings."""
+    leads = []
+    for value in values:
+        text = str(value).strip()
+        if text == "":
+            continue
+        if not text.isdigit() or not 10 <= int(text) <= 10080:
+            errors["reminder_minutes_before"] = [
+                _l("Give each reminder in minutes, from 10 to 10080.")
+            ]
+            return None
+        leads.append(int(text))
+    if len(set(leads)) != len(leads) or len(leads) > 3:
+        errors["reminder_minutes_before"] = [_l("Give at most three different reminders.")]
+        return None
+    return sorted(leads, reverse=True)
+
+
+def update_booking_settings(
+    *,
+    actor,
+    min_notice_minutes,
+    horizon_days,
+    cancel_cutoff_hours,
+    reminder_minutes_before=None,
+    max_upcoming_per_patient=None,
+):
+    """Change the booking rules; every change is an audit event. The rules given as None
+    (the reminder leads, the upcoming visits per patient) stay as they are."""
     require_role(actor, Role.ADMIN)
     errors = {}
     if not 0 <= min_notice_minutes <= 60 * 24 * 30:
@@ -48,6 +85,11 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         errors["horizon_days"] = [_l("Enter a number of days from 1 to 730.")]
     if not 0 <= cancel_cutoff_hours <= 24 * 30:
         errors["cancel_cutoff_hours"] = [_l("Enter a number of hours from 0 to 720.")]
+    if max_upcoming_per_patient is not None and not 1 <= max_upcoming_per_patient <= 50:
+        errors["max_upcoming_per_patient"] = [_l("Enter a number of visits from 1 to 50.")]
+    leads = None
+    if reminder_minutes_before is not None:
+        leads = _reminder_leads(reminder_minutes_before, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     settings = get_booking_settings()
@@ -57,6 +99,10 @@ def update_booking_settings(*, actor, min_notice_minutes, horizon_days, cancel_c
         "horizon_days": horizon_days,
         "cancel_cutoff_hours": cancel_cutoff_hours,
     }
+    if max_upcoming_per_patient is not None:
+        new["max_upcoming_per_patient"] = max_upcoming_per_patient
+    if leads is not None:
+        new["reminder_minutes_before"] = leads
     changes = {
         name: [getattr(settings, name), value]
         for name, value in new.items()
@@ -370,7 +416,7 @@ def slots_for(
 # Changing -----------------------------------------------------------------------------
 
 
-def _lock_doctor(doctor_id):
+def _lock_doctor(doctor_id, patient_id=None):
     """The doctor with their clinic and account, and the booking rules, read again under
     the doctor's row lock, in one query; NotFound when there is no such doctor.
 
@@ -378,17 +424,27 @@ def _lock_doctor(doctor_id):
     every booking committed before them (a row lock on PostgreSQL; on SQLite this locking
     read takes the database's write lock, see db.begin_write). The rows are
     read again once the lock is held, replacing what the session read before: a doctor
-    deactivated or rescheduled meanwhile is seen as they are now."""
-    row = db.session.execute(
+    deactivated or rescheduled meanwhile is seen as they are now.
+
+    With `patient_id` the patient's row is locked in the same statement, after the
+    doctor's: one patient's bookings (with any doctor) take turns too, and the checks of
+    _check_patient_limits, in a later statement, see the others committed."""
+    statement = (
         select(Doctor, BookingSettings)
         .join(Doctor.clinic)
         .join(Doctor.user)
         .outerjoin(BookingSettings, BookingSettings.id == 1)
         .where(Doctor.id == doctor_id)
         .options(contains_eager(Doctor.clinic), contains_eager(Doctor.user))
-        .with_for_update(of=Doctor)
         .execution_options(populate_existing=True)
-    ).first()
+    )
+    if patient_id is None:
+        statement = statement.with_for_update(of=Doctor)
+    else:
+        statement = statement.join(Patient, Patient.id == patient_id).with_for_update(
+            of=[Doctor, Patient]
+        )
+    row = db.session.execute(statement).first()
     if row is None:
         raise NotFound()
     doctor, settings = row
@@ -465,19 +521,76 @@ def _clean_reason(reason):
     return reason
 
 
+def _check_patient_limits(actor, patient, slot, settings, now, moving=None):
+    """The rules against one account hoarding visits, checked under the patient's row
+    lock (taken with the doctor's by _lock_doctor), so two bookings of one patient, even
+    with two doctors, take turns: no two
+    visits that overlap in time (OverlappingVisit, naming the other one), and, for a
+    patient booking for themself, at most `max_upcoming_per_patient` confirmed future
+    visits (BookingLimitReached). `moving` is the appointment being rescheduled."""
+    mine = (Appointment.patient_id == Patient.id) & (Appointment.status == Status.CONFIRMED)
+    overlapping = select(Appointment.id).where(
+        mine, Appointment.starts_at < slot.end, Appointment.ends_at > slot.start
+    )
+    if moving is not None:
+        overlapping = overlapping.where(Appointment.id != moving.id)
+    upcoming = (
+        select(func.count()).select_from(Appointment).where(mine, Appointment.starts_at > now)
+    )
+    # One statement for the overlap and the count (booking is the busiest write). Not
+    # the one that takes the lock: on PostgreSQL a statement that waited for a lock still
+    # reads with the snapshot it started with, and would miss the booking it waited for.
+    other_id, count = db.session.execute(
+        select(
+            overlapping.order_by(Appointment.starts_at).limit(1).scalar_subquery(),
+            upcoming.scalar_subquery(),
+        ).where(Patient.id == patient.id)
+    ).one()
+    if other_id is not None:
+        other = db.session.scalar(
+            select(Appointment)
+            .where(Appointment.id == other_id)
+            .options(joinedload(Appointment.doctor).joinedload(Doctor.user))
+            .options(joinedload(Appointment.clinic))
+        )
+        raise OverlappingVisit(
+            _l(
+                "You already have a visit at that time: %(doctor)s, %(when)s.",
+                doctor=f"{other.doctor.title} {other.doctor.user.full_name}".strip(),
+                when=format_local(other.starts_at, other.clinic.timezone, "full"),
+            )
+        )
+    if moving is not None or actor.role != Role.PATIENT:
+        return
+    limit = settings.max_upcoming_per_patient or DEFAULT_SETTINGS["max_upcoming_per_patient"]
+    if count >= limit:
+        raise BookingLimitReached(
+            _l(
+                "You already have %(count)d upcoming visits, the most one patient may hold. "
+                "Cancel one you no longer need, or ask the clinic.",
+                count=count,
+            )
+        )
+
+
 def book(*, actor, patient, doctor_id, start, reason, now):
     """Book the slot starting at `start` for the patient: a patient for themself, or an
     admin for anyone. NotFound when the doctor is not in the directory; SlotUnavailable
-    when the slot is not bookable (taken, full, too soon...). The appointment comes with
-    its doctor, clinic and patient loaded, for the answer to show."""
+    when the slot is not bookable (taken, full, too soon...); EmailNotVerified for a
+    patient who has not confirmed their address; OverlappingVisit and
+    BookingLimitReached (patients only) against hoarding. The appointment comes with its
+    doctor, clinic and patient loaded, for the answer to show."""
     require_role(actor, Role.PATIENT, Role.ADMIN)
     if actor.role == Role.PATIENT and patient.user_id != actor.id:
         raise NotFound()
+    if actor.role == Role.PATIENT and not actor.email_verified:
+        raise EmailNotVerified()
     reason = _clean_reason(reason)
-    doctor, settings = _lock_doctor(doctor_id)
+    doctor, settings = _lock_doctor(doctor_id, patient_id=patient.id)
     if not _is_bookable(doctor):
         raise NotFound()
     slot, taken = _slot_at(doctor, settings, start, now)
+    _check_patient_limits(actor, patient, slot, settings, now)
     appointment = Appointment(
         patient=patient,
         doctor=doctor,
@@ -498,6 +611,7 @@ def book(*, actor, patient, doctor_id, start, reason, now):
             "start": slot.start.isoformat(),
         },
     )
+    messages.tell_booked(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -510,6 +624,7 @@ _ROW_STATE = (
     "cancelled_at",
     "cancelled_by_id",
     "cancel_reason",
+    "calendar_sequence",
 )
 
 
@@ -541,6 +656,7 @@ def cancel(*, actor, appointment, reason, now):
     appointment.cancelled_at = now
     appointment.cancelled_by_id = actor.id
     appointment.cancel_reason = _clean_reason(reason)
+    appointment.calendar_sequence += 1
     record_event(
         actor=actor,
         action="appointment.cancelled",
@@ -549,6 +665,8 @@ def cancel(*, actor, appointment, reason, now):
         changes={"reason": appointment.cancel_reason},
     )
     db.session.flush()
+    messages.withdraw_reminders(appointment)
+    messages.tell_cancelled(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -558,18 +676,22 @@ def reschedule(*, actor, appointment, start, now):
     rolls back on SlotUnavailable)."""
     if actor.role == Role.DOCTOR:
         raise NotChangeable()
-    doctor, settings = _lock_doctor(appointment.doctor_id)
+    doctor, settings = _lock_doctor(appointment.doctor_id, patient_id=appointment.patient_id)
     _lock_appointment(appointment)
     _check_patient_may_change(actor, appointment, now, settings)
     if not _is_bookable(doctor):
         raise SlotUnavailable()
     old_start = appointment.starts_at
     slot, taken = _slot_at(doctor, settings, start, now, ignore_appointment_id=appointment.id)
+    _check_patient_limits(actor, appointment.patient, slot, settings, now, moving=appointment)
     previous = (appointment.starts_at, appointment.ends_at, appointment.seat)
+    # Raised before the move is written, so both go in one UPDATE.
+    appointment.calendar_sequence += 1
     try:
         _take_a_seat(appointment, doctor, slot, taken)
     except SlotUnavailable:
         appointment.starts_at, appointment.ends_at, appointment.seat = previous
+        appointment.calendar_sequence -= 1
         raise
     record_event(
         actor=actor,
@@ -578,6 +700,8 @@ def reschedule(*, actor, appointment, start, now):
         entity_id=appointment.id,
         changes={"start": [old_start.isoformat(), slot.start.isoformat()]},
     )
+    messages.withdraw_reminders(appointment)
+    messages.tell_moved(appointment, actor=actor, previous_start=old_start, now=now)
     return appointment
 
 
@@ -615,12 +739,6 @@ def mark_completed(*, actor, appointment, notes, now):
 def mark_no_show(*, actor, appointment, notes, now):
     """The doctor (or an admin) records that the patient did not come."""
     return _close_visit(actor, appointment, Status.NO_SHOW, notes, now)
-
-
-def read_booking_settings(*, actor):
-    """The booking rules in force, for an admin."""
-    require_role(actor, Role.ADMIN)
-    return get_booking_settings()
 
 
 # Days off ------------------------------------------------------------------------------
@@ -688,7 +806,7 @@ def _check_schedule_owner(actor, doctor):
 
 def deactivate_doctor(*, actor, doctor, reason, now):
     """Take a doctor out of the directory and the slots; their future appointments are
-    cancelled with the reason, which their patients see (admin)."""
+    cancelled with the reason, and each patient is told (admin). Returns how many."""
     require_role(actor, Role.ADMIN)
     reason = clean_text({}, "reason", reason, limit=500) or str(
         _l("The doctor is no longer available.")
@@ -698,7 +816,7 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     db.session.execute(
         select(Doctor)
         .where(Doctor.id == doctor.id)
-        .options(joinedload(Doctor.user))
+        .options(joinedload(Doctor.user), joinedload(Doctor.clinic))
         .with_for_update(of=Doctor)
         .execution_options(populate_existing=True)
     )
@@ -706,17 +824,20 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     doctor.user.is_active = False
     doctor.user.session_version += 1
     future = db.session.scalars(
-        select(Appointment).where(
+        select(Appointment)
+        .where(
             Appointment.doctor_id == doctor.id,
             Appointment.status == Status.CONFIRMED,
             Appointment.starts_at > now,
         )
+        .options(joinedload(Appointment.patient).joinedload(Patient.user))
     ).all()
     for appointment in future:
         appointment.status = Status.CANCELLED
         appointment.cancelled_at = now
         appointment.cancelled_by_id = actor.id
         appointment.cancel_reason = reason
+        appointment.calendar_sequence += 1
     record_event(
         actor=actor,
         action="doctor.deactivated",
@@ -725,4 +846,13 @@ def deactivate_doctor(*, actor, doctor, reason, now):
         changes={"reason": reason, "cancelled_appointments": len(future)},
     )
     db.session.flush()
+    for appointment in future:
+        messages.withdraw_reminders(appointment)
+        messages.tell_cancelled(appointment, actor=actor, now=now)
     return len(future)
+
+
+def read_booking_settings(*, actor):
+    """The booking rules in force, for an admin."""
+    require_role(actor, Role.ADMIN)
+    return get_booking_settings()

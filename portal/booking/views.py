@@ -14,7 +14,14 @@ from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services
 from portal.booking.calendar import appointment_ics
-from portal.booking.errors import NotChangeable, SlotUnavailable, TooLateToCancel
+from portal.booking.errors import (
+    BookingLimitReached,
+    EmailNotVerified,
+    NotChangeable,
+    OverlappingVisit,
+    SlotUnavailable,
+    TooLateToCancel,
+)
 from portal.booking.forms import BookForm, CancelForm, FindDoctorForm, RescheduleForm
 from portal.booking.models import Status
 from portal.booking.picker import DaySlots, build_picker
@@ -196,7 +203,8 @@ def book(doctor_id):
             start=start,
             picker=None,
         )
-    with errors_on(form, SlotUnavailable, ValidationFailed) as outcome:
+    refusals = (SlotUnavailable, OverlappingVisit, BookingLimitReached, EmailNotVerified)
+    with errors_on(form, *refusals, ValidationFailed) as outcome:
         # The service reads the doctor under its lock, with all the answer shows.
         appointment = services.book(
             actor=current_user,
@@ -215,7 +223,9 @@ def book(doctor_id):
         flash(_("Your appointment is booked."), "success")
         return redirect(url_for("booking.appointment", appointment_id=appointment.id), 303)
     profile = services.bookable_doctor(doctor_id)
-    status = 409 if isinstance(outcome.error, SlotUnavailable) else 422
+    status = outcome.error.status if isinstance(outcome.error, refusals) else 422
+    if status == 403 and is_htmx():
+        status = 409  # htmx swaps a 409 into the panel; a 403 it would drop
     picker = build_picker(profile, day=_local_day(profile, start))
     if is_htmx():
         return _with_fresh_picker(
@@ -350,7 +360,7 @@ def reschedule(appointment_id):
     if not form.validate_on_submit() or start is None:
         error, status = _("Choose a time from the list."), 422
     else:
-        with refused(SlotUnavailable, TooLateToCancel, NotChangeable) as outcome:
+        with refused(SlotUnavailable, OverlappingVisit, TooLateToCancel, NotChangeable) as outcome:
             services.reschedule(actor=current_user, appointment=record, start=start, now=utcnow())
             flash(_("Your appointment is moved."), "success")
             return hx_redirect(url_for("booking.my_appointments"))

@@ -6,7 +6,15 @@ group) live in the services, so the API applies the same ones.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
 from portal.directory.models import BLOOD_GROUPS
@@ -47,3 +55,7 @@ class ProfileForm(FlaskForm):
         description=_l("A name and a phone number."),
         render_kw={"maxlength": 255},
     )
+
+
+class RemindersForm(FlaskForm):
+    notify_reminders = BooleanField(_l("Email me a reminder before each visit"))

@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth.models import Role
-from portal.auth.services import require_role
+from portal.auth.services import require_role, set_reminders
 from portal.booking import services as booking
 from portal.care import services
-from portal.care.forms import PatientSearchForm, ProfileForm
+from portal.care.forms import PatientSearchForm, ProfileForm, RemindersForm
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.htmx import render_partial
@@ -45,7 +45,24 @@ def profile():
             return redirect(url_for("care.profile"), 303)
     status = 422 if request.method == "POST" else 200
     doctors = services.doctors_of(patient)
-    return render_template("care/profile.html", form=form, doctors=doctors), status
+    reminders = RemindersForm(formdata=None, notify_reminders=current_user.notify_reminders)
+    return render_template(
+        "care/profile.html", form=form, doctors=doctors, reminders=reminders
+    ), status
+
+
+@bp.post("/profile/reminders")
+@login_required
+def profile_reminders():
+    directory.patient_for_user(current_user)  # patients only
+    form = RemindersForm()
+    if form.validate_on_submit():
+        set_reminders(user=current_user, on=form.notify_reminders.data)
+        if form.notify_reminders.data:
+            flash(_("You will get a reminder before each visit."), "success")
+        else:
+            flash(_("Reminders are off. You still get confirmations and changes."), "success")
+    return redirect(url_for("care.profile"), 303)
 
 
 # The doctor's patients ----------------------------------------------------------------

@@ -81,7 +81,12 @@ ENDPOINTS = [
     (
         "post",
         "/admin/settings",
-        {"min_notice_minutes": "60", "horizon_days": "30", "cancel_cutoff_hours": "12"},
+        {
+            "min_notice_minutes": "60",
+            "horizon_days": "30",
+            "cancel_cutoff_hours": "12",
+            "max_upcoming_per_patient": "5",
+        },
     ),
     ("get", "/admin/audit", None),
 ]

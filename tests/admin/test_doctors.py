@@ -13,6 +13,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import ActivationToken, User
 from portal.booking.models import Appointment, Status
 from portal.directory.models import Doctor
+from portal.messages.delivery import tick
 from tests.admin.conftest import add_appointment, future_start
 
 
@@ -93,6 +94,20 @@ def test_onboarding_creates_the_account_and_profile_and_a_link_that_works(
     )
     assert done.status_code == 303
     assert client.get(path, follow_redirects=True).status_code == 400  # one time only
+
+
+def test_onboarding_emails_the_activation_link(as_admin, db, setup, mail_outbox):
+    clinic, cardiology, _general = setup
+    response = as_admin.post("/admin/doctors/new", data=onboarding(clinic, cardiology))
+    url = activation_url(response.text)
+    assert "on its way to nadia.new@example.org" in response.text
+    tick()
+    [sent] = mail_outbox
+    assert sent.to == ["nadia.new@example.org"]
+    assert sent.subject == "Set your password for the clinic portal"
+    assert url in sent.body
+    [(html, _type)] = sent.alternatives
+    assert url in unescape(html)
 
 
 def test_the_activation_link_expires_in_seven_days(as_admin, db, setup):

@@ -34,7 +34,12 @@ def test_without_the_row_the_defaults_show_and_reading_saves_nothing(as_admin, d
     assert settings(db) is None
     response = as_admin.post(
         "/admin/settings",
-        data={"min_notice_minutes": "30", "horizon_days": "90", "cancel_cutoff_hours": "24"},
+        data={
+            "min_notice_minutes": "30",
+            "horizon_days": "90",
+            "cancel_cutoff_hours": "24",
+            "max_upcoming_per_patient": "5",
+        },
     )
     assert response.status_code == 303
     assert settings(db).min_notice_minutes == 30
@@ -43,7 +48,12 @@ def test_without_the_row_the_defaults_show_and_reading_saves_nothing(as_admin, d
 def test_saving_settings_changes_them_and_records_who_did(as_admin, db, admin):
     response = as_admin.post(
         "/admin/settings",
-        data={"min_notice_minutes": "30", "horizon_days": "365", "cancel_cutoff_hours": "48"},
+        data={
+            "min_notice_minutes": "30",
+            "horizon_days": "365",
+            "cancel_cutoff_hours": "48",
+            "max_upcoming_per_patient": "5",
+        },
     )
     assert response.status_code == 303
     saved = settings(db)
@@ -72,7 +82,12 @@ def test_saving_settings_changes_them_and_records_who_did(as_admin, db, admin):
     ],
 )
 def test_bad_settings_are_refused_inline(as_admin, db, field, value, message):
-    data = {"min_notice_minutes": "30", "horizon_days": "365", "cancel_cutoff_hours": "48"}
+    data = {
+        "min_notice_minutes": "30",
+        "horizon_days": "365",
+        "cancel_cutoff_hours": "48",
+        "max_upcoming_per_patient": "5",
+    }
     response = as_admin.post("/admin/settings", data={**data, field: value})
     assert response.status_code == 422
     assert message in response.text
@@ -148,3 +163,35 @@ def test_only_admins_may_audit_events(db, trail, make_user):
     page = audit_events(actor=trail, per_page=3)
     assert (page.total, len(page.items)) == (4, 3)
     assert page.items[0].action == "settings.changed"
+
+
+def test_the_reminder_leads_are_set_on_the_settings_page(as_admin, db):
+    assert 'value="1440"' in as_admin.get("/admin/settings").text
+    data = {
+        "min_notice_minutes": "120",
+        "horizon_days": "90",
+        "cancel_cutoff_hours": "24",
+        "max_upcoming_per_patient": "5",
+        "reminder_minutes_before": "60, 1440",
+    }
+    assert as_admin.post("/admin/settings", data=data).status_code == 303
+    assert settings(db).reminder_minutes_before == [1440, 60]
+    assert 'value="1440, 60"' in as_admin.get("/admin/settings").text
+    wrong = as_admin.post("/admin/settings", data={**data, "reminder_minutes_before": "soon"})
+    assert wrong.status_code == 422
+    assert "Give each reminder in minutes, from 10 to 10080." in wrong.text
+
+
+def test_the_upcoming_visits_per_patient_are_set_on_the_settings_page(as_admin, db):
+    assert 'name="max_upcoming_per_patient"' in as_admin.get("/admin/settings").text
+    data = {
+        "min_notice_minutes": "120",
+        "horizon_days": "90",
+        "cancel_cutoff_hours": "24",
+        "max_upcoming_per_patient": "12",
+    }
+    assert as_admin.post("/admin/settings", data=data).status_code == 303
+    assert settings(db).max_upcoming_per_patient == 12
+    wrong = as_admin.post("/admin/settings", data={**data, "max_upcoming_per_patient": "51"})
+    assert wrong.status_code == 422
+    assert "Enter a number of visits from 1 to 50." in wrong.text

@@ -294,6 +294,8 @@ def test_me_says_who_the_caller_is(api, admin, doctor, patient):
         "full_name": doctor.user.full_name,
         "role": "doctor",
         "locale": None,
+        "email_verified": True,
+        "notify_reminders": True,
         "otp_enabled": False,
         "doctor_id": doctor.id,
     }
@@ -302,6 +304,19 @@ def test_me_says_who_the_caller_is(api, admin, doctor, patient):
     assert admin_body["role"] == "admin"
     assert "doctor_id" not in admin_body
     assert "patient_id" not in admin_body
+
+
+def test_a_patient_turns_reminders_off_and_on(api, db, patient):
+    response = api.patch("/me", user=patient.user, json={"notify_reminders": False})
+    assert response.status_code == 200
+    assert response.get_json()["notify_reminders"] is False
+    assert api.get("/me", user=patient.user).get_json()["notify_reminders"] is False
+    db.session.expire_all()
+    assert patient.user.notify_reminders is False
+    again = api.patch("/me", user=patient.user, json={"notify_reminders": True})
+    assert again.get_json()["notify_reminders"] is True
+    wrong = api.patch("/me", user=patient.user, json={"notify_reminders": "maybe"})
+    assert wrong.status_code == 400
 
 
 def test_me_changes_name_and_language(api, patient):

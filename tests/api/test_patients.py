@@ -111,17 +111,40 @@ def test_an_admin_reads_and_changes_the_booking_rules(api, admin):
         "min_notice_minutes": 120,
         "horizon_days": 90,
         "cancel_cutoff_hours": 24,
+        "max_upcoming_per_patient": 5,
+        "reminder_minutes_before": [1440],
         "require_staff_otp": False,
     }
-    response = api.patch("/settings", user=admin, json={"horizon_days": 730})
+    response = api.patch(
+        "/settings", user=admin, json={"horizon_days": 730, "max_upcoming_per_patient": 12}
+    )
     assert response.get_json() == {
         "min_notice_minutes": 120,
         "horizon_days": 730,
         "cancel_cutoff_hours": 24,
+        "max_upcoming_per_patient": 12,
+        "reminder_minutes_before": [1440],
         "require_staff_otp": False,
     }
+    for wrong in (0, 51):
+        refused = api.patch("/settings", user=admin, json={"max_upcoming_per_patient": wrong})
+        errors = assert_problem(refused, 400, "invalid_request")["errors"]
+        assert list(errors) == ["max_upcoming_per_patient"]
     too_far = api.patch("/settings", user=admin, json={"horizon_days": 731})
     assert list(assert_problem(too_far, 400, "invalid_request")["errors"]) == ["horizon_days"]
+
+
+def test_an_admin_sets_the_reminder_leads(api, admin):
+    response = api.patch("/settings", user=admin, json={"reminder_minutes_before": [60, 2880]})
+    assert response.get_json()["reminder_minutes_before"] == [2880, 60]
+    none = api.patch("/settings", user=admin, json={"reminder_minutes_before": []})
+    assert none.get_json()["reminder_minutes_before"] == []
+    for wrong in ([5], [60, 60], [60, 120, 180, 240], [10081]):
+        refused = api.patch("/settings", user=admin, json={"reminder_minutes_before": wrong})
+        assert refused.status_code == 400, wrong
+        [field] = refused.get_json()["errors"]
+        assert field.startswith("reminder_minutes_before")
+    assert api.get("/settings", user=admin).get_json()["reminder_minutes_before"] == []
 
 
 def test_the_booking_rules_shape_the_slots(api, admin, open_doctor):

@@ -442,6 +442,20 @@ def test_a_patient_can_clear_the_blood_group_and_date(auth, client, db, make_pat
     assert saved.date_of_birth is None
 
 
+def test_a_patient_turns_reminders_off_in_their_profile(auth, client, db, patient):
+    auth.login(patient.user)
+    page = client.get("/profile").text
+    assert "Email me a reminder before each visit" in page
+    assert "checked" in page
+    response = client.post("/profile/reminders", data={})
+    assert response.status_code == 303
+    page = client.get("/profile").text
+    assert "Reminders are off." in page
+    assert reloaded(db, patient).user.notify_reminders is False
+    client.post("/profile/reminders", data={"notify_reminders": "y"})
+    assert reloaded(db, patient).user.notify_reminders is True
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -1,6 +1,6 @@
 """Admin pages: dashboard, departments, clinics, doctors, patients, appointments,
-booking settings and the audit trail, one module each on one blueprint. Admins only:
-every other user gets 403."""
+booking settings, the audit trail, the delivery log and the Mailbox, one module each
+on one blueprint. Admins only: every other user gets 403."""
 
 from portal.admin.views import (  # noqa: F401  (the modules register their routes)
     appointments,
@@ -9,6 +9,7 @@ from portal.admin.views import (  # noqa: F401  (the modules register their rout
     departments,
     doctors,
     front_desk,
+    messages,
     patients,
     settings,
 )

@@ -31,6 +31,13 @@ def settings():
                 min_notice_minutes=form.min_notice_minutes.data,
                 horizon_days=form.horizon_days.data,
                 cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+                max_upcoming_per_patient=form.max_upcoming_per_patient.data,
+                # Left as they are by a form that does not send the field.
+                reminder_minutes_before=(
+                    form.reminder_minutes_before.data.split(",")
+                    if "reminder_minutes_before" in request.form
+                    else None
+                ),
             )
             two_factor.set_staff_requirement(
                 actor=current_user, required=form.require_staff_otp.data

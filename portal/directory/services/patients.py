@@ -29,7 +29,8 @@ def patient_for_user(user):
 
 def register_patient(*, email, full_name, password, locale=None, phone="", date_of_birth=None):
     """Self-registration: a patient account and its patient record (phone and date of
-    birth optional)."""
+    birth optional). The address is unverified until the patient opens the link emailed
+    to them; until then they cannot book."""
     phone = (phone or "").strip()
     errors = {}
     if len(phone) > 40:
@@ -45,7 +46,9 @@ def register_patient(*, email, full_name, password, locale=None, phone="", date_
     if errors:
         raise ValidationFailed(errors=errors)
     db.session.add(Patient(user=user, phone=phone, date_of_birth=date_of_birth))
+    user.email_verified = False
     db.session.flush()
+    auth.send_email_verification(user=user, now=utcnow())
     return user
 
 

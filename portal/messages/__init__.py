@@ -1,0 +1,1 @@
+"""Messages: the outbox that services write to, and delivery after commit."""
