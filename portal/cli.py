@@ -1,7 +1,7 @@
 """Command-line tasks: create an admin, load demo data."""
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from portal.db import utcnow
 from portal.directory.models import CareAssignment, Clinic, Department, Doctor, Patient
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.scheduling.models import WeeklyHours
+from portal.scheduling.models import ClinicClosure, WeeklyHours
 
 DEMO_PASSWORDS = {
     "admin": "clinic-demo-admin",
@@ -247,36 +247,89 @@ def _load_demo_data(*, now):
     for patient, doctor in zip(patients, doctors + doctors, strict=False):
         db.session.add(CareAssignment(doctor_id=doctor.id, patient_id=patient.id))
 
+    _demo_closures(clinics, now)
     _demo_appointments(rng, doctors, patients, now)
 
 
+# Closed in every demo clinic, and never a visit on them.
+HOLIDAYS = {(12, 25), (1, 1)}
+
+
+def _is_holiday(day):
+    return (day.month, day.day) in HOLIDAYS
+
+
+DEMO_STARTS = [
+    time(9, 0),
+    time(9, 30),
+    time(10, 30),
+    time(11, 0),
+    time(14, 0),
+    time(15, 30),
+    time(16, 0),
+]
+
+
+def _demo_closures(clinics, now):
+    """The holidays within the demo's six weeks, as closed days of every clinic."""
+    for clinic in clinics:
+        today = now.astimezone(ZoneInfo(clinic.timezone)).date()
+        for offset in range(-21, 91):
+            day = today + timedelta(days=offset)
+            if _is_holiday(day):
+                db.session.add(ClinicClosure(clinic=clinic, day=day, reason="Public holiday"))
+
+
 def _demo_appointments(rng, doctors, patients, now):
-    """Three weeks back and three weeks ahead, a few visits a day per doctor."""
-    for doctor in doctors:
+    """Three weeks back and three weeks ahead, a few visits a day per doctor; visits
+    that began earlier today wait for the first doctor to close them. No patient is in
+    two places at once, and nobody works on a holiday."""
+    busy = set()  # (patient id, start): every visit lasts 30 minutes on the half hour
+
+    def free_patient(start):
+        for patient in rng.sample(patients, len(patients)):
+            if (patient.id, start) not in busy:
+                busy.add((patient.id, start))
+                return patient
+        return None
+
+    for index, doctor in enumerate(doctors):
         zone = ZoneInfo(doctor.clinic.timezone)
-        today = now.astimezone(zone).date()
+        local_now = now.astimezone(zone)
+        today = local_now.date()
+        taken = set()  # the doctor's starts, in UTC: two wall clocks may name one instant
+        to_close = set()
+        if index == 0:
+            # Earlier today, on the half hour: the visits the doctor's day starts with.
+            latest = local_now.replace(minute=local_now.minute // 30 * 30, second=0, microsecond=0)
+            for back in (90, 60, 30):
+                start = latest - timedelta(minutes=back)
+                if start.date() == today and start + timedelta(minutes=30) <= local_now:
+                    to_close.add(start.replace(tzinfo=None).time())
         for offset in range(-21, 22):
             day = today + timedelta(days=offset)
-            if day.weekday() >= 5:
+            if _is_holiday(day):
                 continue
-            starts = [
-                time(9, 0),
-                time(9, 30),
-                time(10, 30),
-                time(11, 0),
-                time(14, 0),
-                time(15, 30),
-                time(16, 0),
-            ]
-            for wall in rng.sample(starts, rng.randint(1, 4)):
-                start = datetime.combine(day, wall, tzinfo=zone)
-                if offset >= 0 and start < now + timedelta(hours=3):
+            walls = set() if day.weekday() >= 5 else set(rng.sample(DEMO_STARTS, rng.randint(1, 4)))
+            if offset == 0:
+                walls |= to_close
+            for wall in sorted(walls):
+                # In UTC from here: wall-clock arithmetic goes wrong when the clocks change.
+                start = datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+                closing = offset == 0 and wall in to_close
+                if offset >= 0 and not closing and start < now + timedelta(hours=3):
                     continue
+                if start in taken:
+                    continue
+                patient = free_patient(start)
+                if patient is None:
+                    continue
+                taken.add(start)
                 status = Status.CONFIRMED
-                if start < now:
+                if start < now and not closing:
                     status = rng.choice([Status.COMPLETED] * 5 + [Status.NO_SHOW])
                 appointment = Appointment(
-                    patient=rng.choice(patients),
+                    patient=patient,
                     doctor=doctor,
                     clinic=doctor.clinic,
                     starts_at=start,
@@ -284,8 +337,9 @@ def _demo_appointments(rng, doctors, patients, now):
                     seat=1,
                     status=status,
                     reason=rng.choice(REASONS),
+                    booked_by=patient.user,
                 )
-                if rng.random() < 0.1:
+                if not closing and rng.random() < 0.1:
                     appointment.status = Status.CANCELLED
                     appointment.cancelled_at = min(now, start) - timedelta(days=1)
                     appointment.cancel_reason = "Patient unavailable"

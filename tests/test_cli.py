@@ -1,17 +1,21 @@
 """The command line: creating an admin and loading the demo data."""
 
+import itertools
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from portal.auth.models import Role, User
-from portal.booking.models import Appointment
+from portal.booking.models import Appointment, Status
 from portal.cli import DEMO_PASSWORDS
+from portal.db import utcnow
 from portal.directory.models import Clinic, Department, Doctor, Patient
-from portal.scheduling.models import WeeklyHours
+from portal.scheduling.models import ClinicClosure, WeeklyHours
 
 
 def count(db, model):
@@ -113,6 +117,55 @@ def test_every_demo_account_signs_in_to_its_own_home(runner, app, db):
         response = client.post("/login", data={"email": email, "password": DEMO_PASSWORDS[role]})
         assert response.headers["Location"] == home
         assert client.get(home).status_code == 200
+
+
+def _local_days(db):
+    rows = db.session.execute(
+        select(Appointment.starts_at, Clinic.timezone).join(
+            Clinic, Appointment.clinic_id == Clinic.id
+        )
+    ).all()
+    return [start.astimezone(ZoneInfo(zone)).date() for start, zone in rows]
+
+
+def test_the_demo_has_visits_to_close_today_and_no_patient_in_two_places(runner, db):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    now = utcnow()
+    amelie = db.session.scalar(
+        select(Doctor).join(User).where(User.email == "amelie.laurent@demo.clinic")
+    )
+    today = now.astimezone(ZoneInfo("Europe/Paris")).date()
+    to_close = [
+        visit
+        for visit in db.session.scalars(
+            select(Appointment).where(Appointment.doctor_id == amelie.id)
+        )
+        if visit.status == Status.CONFIRMED
+        and visit.starts_at <= now
+        and visit.starts_at.astimezone(ZoneInfo("Europe/Paris")).date() == today
+    ]
+    assert to_close, "the demo doctor's day starts with visits to close"
+    active = db.session.execute(
+        select(Appointment.patient_id, Appointment.starts_at, Appointment.ends_at).where(
+            Appointment.status != Status.CANCELLED
+        )
+    ).all()
+    by_patient = {}
+    for patient_id, start, end in active:
+        by_patient.setdefault(patient_id, []).append((start, end))
+    for spans in by_patient.values():
+        spans.sort()
+        for (_start, end), (next_start, _end) in itertools.pairwise(spans):
+            assert next_start >= end, "a patient holds two visits at the same time"
+
+
+def test_the_demo_has_no_visit_on_christmas_day(runner, db, controlled_clock):
+    controlled_clock.move_to(datetime(2026, 12, 20, 10, tzinfo=UTC))
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    assert date(2026, 12, 25) not in _local_days(db)
+    assert date(2026, 12, 24) in _local_days(db) or date(2026, 12, 28) in _local_days(db)
+    closed = set(db.session.scalars(select(ClinicClosure.day)))
+    assert date(2026, 12, 25) in closed
 
 
 def test_seed_refuses_to_run_in_production(runner, app, db, monkeypatch):

@@ -2,8 +2,14 @@
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+
+from portal.web import status_label
+
+# Spreadsheet programs read the file as UTF-8 (accents intact) only with this mark.
+BYTE_ORDER_MARK = "\ufeff"
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -16,48 +22,56 @@ def _cell(value):
     return text
 
 
-def _iso(instant):
-    return instant.isoformat() if instant is not None else ""
+def _local(instant, zone):
+    """An instant as the clinic's wall clock reads it, as spreadsheets parse dates."""
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M") if instant is not None else ""
 
 
 def appointments_csv(rows):
-    """The appointments as CSV text: a header in the reader's language, one row each."""
+    """The appointments as CSV text with a byte-order mark: a header in the reader's
+    language, one row each, times on the clinic's clock with its time zone beside them."""
     buffer = io.StringIO()
+    buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)
     writer.writerow(
         [
             _("ID"),
-            _("Start (UTC)"),
-            _("End (UTC)"),
+            _("Start"),
+            _("End"),
+            _("Time zone"),
             _("Status"),
             _("Doctor"),
             _("Patient"),
             _("Patient email"),
+            _("Patient phone"),
             _("Clinic"),
             _("City"),
-            _("Time zone"),
             _("Reason"),
-            _("Cancelled at (UTC)"),
+            _("Booked by"),
+            _("Cancelled at"),
             _("Cancellation reason"),
         ]
     )
     for item in rows:
+        zone = ZoneInfo(item.clinic.timezone)
         writer.writerow(
             [
                 _cell(value)
                 for value in (
                     item.id,
-                    _iso(item.starts_at),
-                    _iso(item.ends_at),
-                    item.status,
+                    _local(item.starts_at, zone),
+                    _local(item.ends_at, zone),
+                    item.clinic.timezone,
+                    status_label(item.status),
                     item.doctor.user.full_name,
                     item.patient.user.full_name,
                     item.patient.user.email,
+                    item.patient.phone,
                     item.clinic.name,
                     item.clinic.city,
-                    item.clinic.timezone,
                     item.reason,
-                    _iso(item.cancelled_at),
+                    item.booked_by.full_name if item.booked_by else "",
+                    _local(item.cancelled_at, zone),
                     item.cancel_reason,
                 )
             ]

@@ -268,3 +268,28 @@ class BookingSettingsForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class WalkInForm(FlaskForm):
+    """A patient the front desk records while booking for them (phone or walk-in)."""
+
+    full_name = StringField(_l("Full name"), render_kw={"maxlength": 120, "autocomplete": "off"})
+    phone = StringField(_l("Phone"), render_kw={"maxlength": 40, "autocomplete": "off"})
+    email = EmailField(
+        _l("Email"),
+        description=_l("Their sign-in: they may set a password later with a one-time link."),
+        render_kw={"maxlength": 254, "autocomplete": "off"},
+    )
+    start = StringField(render_kw={"hidden": True})
+    reason = TextAreaField(
+        _l("Reason for the visit (optional)"), render_kw={"rows": 2, "maxlength": 500}
+    )
+
+
+class ClosureForm(FlaskForm):
+    day = DateField(_l("Closed on"), validators=[InputRequired(REQUIRED)])
+    reason = StringField(
+        _l("Reason (optional)"),
+        description=_l("Such as a public holiday."),
+        render_kw={"maxlength": 120},
+    )

@@ -154,6 +154,7 @@ def list_appointments(caller, query):
         actor=caller,
         status=query.status,
         doctor_id=query.doctor_id,
+        patient_id=query.patient_id,
         starts_from=query.from_,
         starts_before=query.to,
         page=query.page,

@@ -143,6 +143,12 @@ def slots_out(timezone, slots):
     )
 
 
+def _booked_by(appointment):
+    if appointment.booked_by_id is None:
+        return None
+    return "patient" if appointment.booked_by_id == appointment.patient.user_id else "staff"
+
+
 def appointment_out(appointment, caller):
     """An appointment; the doctor's notes only for doctors and admins."""
     zone = ZoneInfo(appointment.clinic.timezone)
@@ -162,6 +168,7 @@ def appointment_out(appointment, caller):
         "created_at": appointment.created_at,
         "cancelled_at": appointment.cancelled_at,
         "cancel_reason": appointment.cancel_reason or "",
+        "booked_by": _booked_by(appointment),
     }
     if caller.role in (Role.DOCTOR, Role.ADMIN):
         fields["notes"] = appointment.notes or ""

@@ -587,6 +587,11 @@ class AppointmentOut(Output):
     created_at: Instant
     cancelled_at: Instant | None
     cancel_reason: str
+    booked_by: Literal["patient", "staff"] | None = Field(
+        None,
+        description="Who booked: the patient, or staff on their behalf (none for the "
+        "oldest visits, from before this was recorded).",
+    )
 
 
 class AppointmentIn(Input):
@@ -601,6 +606,7 @@ class AppointmentQuery(Paging):
     from_: Instant | None = Field(None, alias="from", description="Starts at or after.")
     to: Instant | None = Field(None, description="Starts before.")
     doctor_id: QueryId | None = None
+    patient_id: QueryId | None = Field(None, description="One patient's (admins, doctors).")
 
 
 class AppointmentPage(PageOut):

@@ -121,7 +121,7 @@ def _open_slots(doctor, first_day, last_day, ignore_appointment_id=None):
     )
     return open_slots(
         hours=schedule.hours,
-        time_off=schedule.time_off,
+        time_off=schedule.blocked(zone),
         busy=schedule.busy,
         first_day=first_day,
         last_day=last_day,

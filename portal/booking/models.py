@@ -92,6 +92,8 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # Who booked the visit: the patient, or staff booking on their behalf.
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # The iCalendar SEQUENCE of the visit: raised on every move and on cancellation, so
     # the patient's calendar replaces its copy of the event (same UID).
     calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -101,7 +103,8 @@ class Appointment(db.Model):
     patient = relationship("Patient")
     doctor = relationship("Doctor")
     clinic = relationship("Clinic")
-    cancelled_by = relationship("User")
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
+    booked_by = relationship("User", foreign_keys=[booked_by_id])
 
     @property
     def is_active(self):

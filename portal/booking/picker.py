@@ -170,18 +170,23 @@ def build_picker(
     settings=None,
     version=None,
     focus=False,
+    urls=None,
 ):
     """The picker for a doctor (a Doctor or a SlotSource): one slot computation for the
     whole strip. `version`, the doctor's schedule version read in this request, lets the
     worker reuse the strip's slots it computed before (pages that only show slots).
-    `focus`: the visitor asked for this day or strip, so its heading takes the focus."""
+    `focus`: the visitor asked for this day or strip, so its heading takes the focus.
+    `urls` (the strip's address, and where a chosen time goes) serves the same picker
+    from staff pages."""
     today, strip_start, slots = _strip(
         doctor, day, strip_start, settings=settings, version=version, reschedule=reschedule
     )
-    return _assemble(doctor, slots, today, day, strip_start, reschedule, str(get_locale()), focus)
+    return _assemble(
+        doctor, slots, today, day, strip_start, reschedule, str(get_locale()), focus, urls
+    )
 
 
-def _assemble(doctor, slots, today, day, strip_start, reschedule, locale, focus=False):
+def _assemble(doctor, slots, today, day, strip_start, reschedule, locale, focus=False, urls=None):
     last = strip_start + timedelta(days=STRIP_DAYS - 1)
     by_day = defaultdict(list)
     for slot in slots:
@@ -190,7 +195,9 @@ def _assemble(doctor, slots, today, day, strip_start, reschedule, locale, focus=
     if day is None or not strip_start <= day <= last:
         day = next((candidate for candidate in days if by_day.get(candidate)), strip_start)
 
-    if reschedule is not None:
+    if urls is not None:
+        base, confirm = urls
+    elif reschedule is not None:
         base = url_for("booking.reschedule_page", appointment_id=reschedule.id)
         confirm = base
     else:

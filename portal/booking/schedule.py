@@ -15,17 +15,26 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services as booking
 from portal.booking.models import Appointment, Status
-from portal.booking.schedule_forms import CancelVisitForm, CloseVisitForm, forms_for
+from portal.booking.schedule_forms import (
+    CancelVisitForm,
+    CloseVisitForm,
+    DaysOffForm,
+    forms_for,
+)
+from portal.booking.week_grid import build_week
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.htmx import is_htmx, render_partial
-from portal.web import attach_errors, query_date, refused
+from portal.scheduling import services as scheduling
+from portal.scheduling.slots import day_bounds
+from portal.web import attach_errors, errors_on, query_date, refused
 
 bp = Blueprint("schedule", __name__)
 
@@ -106,6 +115,54 @@ def cancel(appointment_id):
     return _refused(appointment, now, outcome.error, cancel_form=form)
 
 
+@bp.route("/days-off", methods=["GET", "POST"])
+@doctors_only
+def days_off():
+    """Whole days off in one step; visits already booked on them are listed first, and
+    the doctor chooses to cancel them (with the reason) or keep them."""
+    doctor = booking.doctor_of(current_user)
+    if doctor is None:
+        raise NotFound()
+    form = DaysOffForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        day = query_date("day")
+        if day is not None:
+            form.first_day.data = day
+        return render_template("booking/days_off.html", form=form, doctor=doctor, visits=None)
+    visits = None
+    if form.validate_on_submit():
+        first, last = form.first_day.data, form.last_day.data
+        with errors_on(form, ValidationFailed):
+            visits = booking.visits_in_days_off(
+                actor=current_user, doctor=doctor, first_day=first, last_day=last
+            )
+            if not visits or form.visits.data in ("cancel", "keep"):
+                _time_off, cancelled = booking.take_days_off(
+                    actor=current_user,
+                    doctor=doctor,
+                    first_day=first,
+                    last_day=last,
+                    reason=form.reason.data,
+                    cancel_visits=form.visits.data == "cancel",
+                    now=utcnow(),
+                )
+                flash(_("Your days off are saved."), "success")
+                if cancelled:
+                    flash(
+                        ngettext(
+                            "%(num)d visit is cancelled; the patient sees your reason.",
+                            "%(num)d visits are cancelled; the patients see your reason.",
+                            len(cancelled),
+                        ),
+                        "success",
+                    )
+                return redirect(url_for(".show", day=first.isoformat(), view="week"), 303)
+        if visits:
+            # The visits those days hold, before anything is saved.
+            return render_template("booking/days_off.html", form=form, doctor=doctor, visits=visits)
+    return render_template("booking/days_off.html", form=form, doctor=doctor, visits=None), 422
+
+
 # Rendering ----------------------------------------------------------------------------
 
 
@@ -152,6 +209,19 @@ def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
         days.setdefault(local_day, []).append(row or _visit(appointment, now))
     step = timedelta(days=7 if week else 1)
     view = "week" if week else None
+    grid = None
+    if week:
+        time_off, closed = scheduling.blocked_in(
+            actor=current_user,
+            doctor=doctor,
+            window_start=day_bounds(first, zone)[0],
+            window_end=day_bounds(last, zone)[1],
+        )
+        hours = [
+            (item.weekday, item.start_time, item.end_time)
+            for item in scheduling.get_weekly_hours(actor=current_user, doctor=doctor)
+        ]
+        grid = build_week(sorted(days), appointments, time_off, closed, zone, hours)
     return render_partial(
         "booking/schedule.html",
         "booking/_schedule.html",
@@ -162,6 +232,7 @@ def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
         today=today,
         week=week,
         days=sorted(days.items()),
+        grid=grid,
         notice=notice,
         urls={
             "previous": url_for("schedule.show", day=(day - step).isoformat(), view=view),
@@ -169,6 +240,8 @@ def _schedule_response(*, day, week, now, notice=None, visit=None, status=200):
             "next": url_for("schedule.show", day=(day + step).isoformat(), view=view),
             "day": url_for("schedule.show", day=day.isoformat()),
             "week": url_for("schedule.show", day=day.isoformat(), view="week"),
+            "week_day": lambda other: url_for("schedule.show", day=other.isoformat(), view="week"),
+            "on_day": lambda other: url_for("schedule.show", day=other.isoformat()),
         },
     )
 

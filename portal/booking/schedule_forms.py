@@ -7,8 +7,8 @@ because the patient reads it.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from portal.booking.models import Status
 from portal.booking.services import NOTES_MAX, REASON_MAX
@@ -36,6 +36,24 @@ class CancelVisitForm(FlaskForm):
         description=_l("The patient sees this reason."),
         render_kw={"rows": 2, "maxlength": REASON_MAX},
     )
+
+
+class DaysOffForm(FlaskForm):
+    """Whole days off: one day, or a range of days, in the clinic's calendar."""
+
+    first_day = DateField(_l("First day off"), validators=[InputRequired(REQUIRED)])
+    last_day = DateField(
+        _l("Last day off (optional)"),
+        validators=[Optional()],
+        description=_l("Leave empty for a single day."),
+    )
+    reason = StringField(
+        _l("Reason"),
+        description=_l("Patients whose visits are cancelled read it."),
+        render_kw={"maxlength": 255},
+    )
+    # Set once the doctor has seen the visits those days hold: "cancel" or "keep".
+    visits = HiddenField()
 
 
 def forms_for(appointment, close_form=None, cancel_form=None):

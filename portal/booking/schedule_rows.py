@@ -4,15 +4,16 @@ for a page of doctors; and the next free time of each doctor of a page."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Time, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Date, Integer, Time, bindparam, cast, literal, null, select, union_all
 
 from portal.booking.models import Appointment, Status
 from portal.db import UTCDateTime
+from portal.directory.models import Doctor
 from portal.extensions import db
-from portal.scheduling.models import TimeOff, WeeklyHours
+from portal.scheduling.models import ClinicClosure, TimeOff, WeeklyHours
 from portal.scheduling.slots import Busy, WeeklyInterval, compute_slots, day_bounds
 
 # An appointment lasts one slot, and a slot at most 480 minutes (doctors' check
@@ -20,7 +21,7 @@ from portal.scheduling.slots import Busy, WeeklyInterval, compute_slots, day_bou
 # bound lets the (doctor, start) index skip a doctor's whole past.
 LONGEST_APPOINTMENT = timedelta(days=1)
 
-_HOURS, _TIME_OFF, _BUSY = 0, 1, 2
+_HOURS, _TIME_OFF, _BUSY, _CLOSED = 0, 1, 2, 3
 
 
 def _statement():
@@ -36,6 +37,7 @@ def _statement():
         Appointment.seat,
         cast(null(), Time).label("start_time"),
         cast(null(), Time).label("end_time"),
+        cast(null(), Date).label("day"),
     ).where(
         Appointment.doctor_id.in_(doctors),
         Appointment.status != Status.CANCELLED,
@@ -52,6 +54,7 @@ def _statement():
         cast(null(), Integer),
         cast(null(), Time),
         cast(null(), Time),
+        cast(null(), Date),
     ).where(
         TimeOff.doctor_id.in_(doctors),
         TimeOff.starts_at < window_end,
@@ -65,8 +68,29 @@ def _statement():
         WeeklyHours.weekday,
         WeeklyHours.start_time,
         WeeklyHours.end_time,
+        cast(null(), Date),
     ).where(WeeklyHours.doctor_id.in_(doctors))
-    return union_all(busy, time_off, hours)
+    # The closed days of each doctor's clinic; a clinic-local day lies within a day of
+    # the UTC dates of the window, whatever the zone.
+    closed = (
+        select(
+            literal(_CLOSED),
+            Doctor.id,
+            no_time,
+            no_time,
+            cast(null(), Integer),
+            cast(null(), Time),
+            cast(null(), Time),
+            ClinicClosure.day,
+        )
+        .join(ClinicClosure, ClinicClosure.clinic_id == Doctor.clinic_id)
+        .where(
+            Doctor.id.in_(doctors),
+            ClinicClosure.day >= bindparam("first_date", type_=Date),
+            ClinicClosure.day <= bindparam("last_date", type_=Date),
+        )
+    )
+    return union_all(busy, time_off, hours, closed)
 
 
 # Built once: booking, the slot picker and the directory run it on every request.
@@ -81,6 +105,13 @@ class Schedule:
     time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
     busy: list[Busy] = field(default_factory=list)
     seats: list[tuple[datetime, int]] = field(default_factory=list)  # (start, seat) taken
+    closed_days: list[date] = field(default_factory=list)  # the clinic's, local
+
+    def blocked(self, zone):
+        """The time off, and the clinic's closed days as whole local days in `zone`."""
+        if not self.closed_days:
+            return self.time_off
+        return self.time_off + [day_bounds(day, zone) for day in self.closed_days]
 
     def taken_seats(self, start):
         """The seats already taken in the slot starting at `start`."""
@@ -99,15 +130,19 @@ def read_schedules(doctor_ids, window_start, window_end, *, ignore_appointment_i
             "window_end": window_end,
             "busy_from": window_start - LONGEST_APPOINTMENT,
             "ignore_id": ignore_appointment_id or 0,  # no appointment has id 0
+            "first_date": window_start.date() - timedelta(days=1),
+            "last_date": window_end.date() + timedelta(days=1),
         },
     )
-    for kind, doctor_id, starts_at, ends_at, number, start_time, end_time in rows:
+    for kind, doctor_id, starts_at, ends_at, number, start_time, end_time, day in rows:
         schedule = result[doctor_id]
         if kind == _BUSY:
             schedule.busy.append(Busy(starts_at, ends_at))
             schedule.seats.append((starts_at, number))
         elif kind == _TIME_OFF:
             schedule.time_off.append((starts_at, ends_at))
+        elif kind == _CLOSED:
+            schedule.closed_days.append(day)
         else:
             schedule.hours.append(WeeklyInterval(number, start_time, end_time))
     return result
@@ -164,7 +199,7 @@ def next_free_slots(doctors, *, now, settings, days=14, count=None):
                 continue
             slots = compute_slots(
                 hours=schedule.hours,
-                time_off=schedule.time_off,
+                time_off=schedule.blocked(zone),
                 busy=schedule.busy,
                 first_day=spans[doctor_id][0],
                 last_day=spans[doctor_id][1],

@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -24,12 +24,14 @@ from portal.booking.errors import (
 )
 from portal.booking.models import DEFAULT_SETTINGS, Appointment, BookingSettings, Status
 from portal.booking.schedule_rows import read_schedule
+from portal.db import utcnow
 from portal.directory.models import Clinic, Doctor, Patient
-from portal.directory.services.common import clean_text
+from portal.directory.services.common import clean_text, like_pattern
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import format_local
 from portal.pagination import paginate
+from portal.scheduling import services as scheduling
 from portal.scheduling.slots import day_bounds, day_of, slot_at
 
 REASON_MAX = 500
@@ -212,10 +214,35 @@ def _filtered_appointments(
     patient_id=None,
     starts_from=None,
     starts_before=None,
+    patient_q=None,
+    first_day=None,
+    last_day=None,
+    from_today=False,
+    now=None,
 ):
-    """The appointments the actor may see, filtered, newest start first."""
+    """The appointments the actor may see, filtered, newest start first; from
+    `first_day` on (clinic-local days, each clinic in its own zone), or from each
+    clinic's today with `from_today`, soonest first."""
     require_role(actor, Role.ADMIN, Role.DOCTOR, Role.PATIENT)
     statement = _visible_to(select(Appointment), actor)
+    if patient_q and patient_q.strip():
+        pattern = like_pattern(patient_q)
+        matching = (
+            select(Patient.id)
+            .join(User, User.id == Patient.user_id)
+            .where(
+                or_(
+                    User.full_name.ilike(pattern),
+                    User.email.ilike(pattern),
+                    Patient.phone.ilike(pattern),
+                )
+            )
+        )
+        statement = statement.where(Appointment.patient_id.in_(matching))
+    if first_day is not None or last_day is not None or from_today:
+        statement = statement.where(
+            _on_local_days(first_day, last_day, (now or utcnow()) if from_today else None)
+        )
     if status:
         statement = statement.where(Appointment.status == status)
     if doctor_id:
@@ -228,7 +255,33 @@ def _filtered_appointments(
         statement = statement.where(Appointment.starts_at >= starts_from)
     if starts_before is not None:
         statement = statement.where(Appointment.starts_at < starts_before)
+    if first_day is not None or from_today:
+        return _with_people(statement).order_by(Appointment.starts_at, Appointment.id)
     return _with_people(statement).order_by(Appointment.starts_at.desc(), Appointment.id)
+
+
+def _on_local_days(first_day, last_day, today_at=None):
+    """Appointments starting on clinic-local days first_day..last_day (either may be
+    None; `today_at`, an instant, starts at that day in each zone), each clinic's days
+    in its own time zone: one condition per zone in use."""
+    zones = db.session.execute(select(Clinic.timezone, Clinic.id)).all()
+    by_zone = {}
+    for timezone, clinic_id in zones:
+        by_zone.setdefault(timezone, []).append(clinic_id)
+    conditions = []
+    for timezone, clinic_ids in by_zone.items():
+        zone = ZoneInfo(timezone)
+        parts = [Appointment.clinic_id.in_(clinic_ids)]
+        if today_at is not None:
+            parts.append(
+                Appointment.starts_at >= day_bounds(today_at.astimezone(zone).date(), zone)[0]
+            )
+        if first_day is not None:
+            parts.append(Appointment.starts_at >= day_bounds(first_day, zone)[0])
+        if last_day is not None:
+            parts.append(Appointment.starts_at < day_bounds(last_day, zone)[1])
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else false()
 
 
 def list_appointments(*, actor, page=1, per_page=20, **filters):
@@ -238,11 +291,31 @@ def list_appointments(*, actor, page=1, per_page=20, **filters):
     return paginate(_filtered_appointments(actor, **filters), page=page, per_page=per_page)
 
 
+def patient_visits(*, actor, patient, now, limit=50):
+    """A patient's visits for staff: upcoming confirmed ones (soonest first) and the
+    rest (most recent first), at most `limit` of each (admin)."""
+    require_role(actor, Role.ADMIN)
+    statement = _with_people(select(Appointment).where(Appointment.patient_id == patient.id))
+    upcoming = (Appointment.status == Status.CONFIRMED) & (Appointment.ends_at > now)
+    return (
+        db.session.scalars(
+            statement.where(upcoming).order_by(Appointment.starts_at).limit(limit)
+        ).all(),
+        db.session.scalars(
+            statement.where(~upcoming).order_by(Appointment.starts_at.desc()).limit(limit)
+        ).all(),
+    )
+
+
 def export_appointments(*, actor, limit, **filters):
     """All appointments matching the filters for an admin's export, at most `limit`;
     returns (appointments, truncated). One query."""
     require_role(actor, Role.ADMIN)
-    statement = _filtered_appointments(actor, **filters).limit(limit + 1)
+    statement = (
+        _filtered_appointments(actor, **filters)
+        .options(joinedload(Appointment.booked_by))
+        .limit(limit + 1)
+    )
     rows = db.session.scalars(statement).unique().all()
     return rows[:limit], len(rows) > limit
 
@@ -411,7 +484,7 @@ def _slot_at(doctor, settings, start, now, ignore_appointment_id=None):
     slot = slot_at(
         start,
         hours=schedule.hours,
-        time_off=schedule.time_off,
+        time_off=schedule.blocked(zone),
         busy=schedule.busy,
         tz=zone,
         slot_minutes=doctor.slot_minutes,
@@ -538,6 +611,7 @@ def book(*, actor, patient, doctor_id, start, reason, now):
         clinic=doctor.clinic,
         reason=reason,
         status=Status.CONFIRMED,
+        booked_by_id=actor.id,
     )
     _take_a_seat(appointment, doctor, slot, taken)
     record_event(
@@ -545,7 +619,11 @@ def book(*, actor, patient, doctor_id, start, reason, now):
         action="appointment.booked",
         entity_type="appointment",
         entity_id=appointment.id,
-        changes={"doctor_id": doctor.id, "start": slot.start.isoformat()},
+        changes={
+            "doctor_id": doctor.id,
+            "patient_id": patient.id,
+            "start": slot.start.isoformat(),
+        },
     )
     messages.tell_booked(appointment, actor=actor, now=now)
     return appointment
@@ -677,6 +755,69 @@ def mark_no_show(*, actor, appointment, notes, now):
     return _close_visit(actor, appointment, Status.NO_SHOW, notes, now)
 
 
+# Days off ------------------------------------------------------------------------------
+
+DAYS_OFF_MAX = 366
+
+
+def _days_off_window(doctor, first_day, last_day):
+    errors = {}
+    if last_day is None:
+        last_day = first_day
+    if last_day < first_day:
+        errors["last_day"] = [_l("The last day must not be before the first.")]
+    elif (last_day - first_day).days >= DAYS_OFF_MAX:
+        errors["last_day"] = [_l("Take at most %(count)d days at once.", count=DAYS_OFF_MAX)]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    zone = ZoneInfo(doctor.clinic.timezone)
+    return day_bounds(first_day, zone)[0], day_bounds(last_day, zone)[1]
+
+
+def visits_in_days_off(*, actor, doctor, first_day, last_day):
+    """The confirmed visits of a doctor on clinic-local days first_day..last_day, which
+    whole days off would leave booked (the doctor themself, or an admin)."""
+    _check_schedule_owner(actor, doctor)
+    start, end = _days_off_window(doctor, first_day, last_day)
+    statement = select(Appointment).where(
+        Appointment.doctor_id == doctor.id,
+        Appointment.status == Status.CONFIRMED,
+        Appointment.starts_at < end,
+        Appointment.ends_at > start,
+    )
+    return db.session.scalars(_with_people(statement).order_by(Appointment.starts_at)).all()
+
+
+def take_days_off(*, actor, doctor, first_day, last_day, reason, cancel_visits, now):
+    """Whole days off, from the first local day to the last (included): time off from
+    the clinic's midnight to midnight. With `cancel_visits` the confirmed visits on those
+    days are cancelled with the reason, which their patients read; otherwise they stay.
+    Returns (time off, cancelled visits)."""
+    _check_schedule_owner(actor, doctor)
+    start, end = _days_off_window(doctor, first_day, last_day)
+    reason = (reason or "").strip()
+    time_off = scheduling.add_time_off(
+        actor=actor, doctor=doctor, starts_at=start, ends_at=end, reason=reason, now=now
+    )
+    cancelled = []
+    if cancel_visits:
+        message = reason or str(_l("The doctor is not available on that day."))
+        for appointment in visits_in_days_off(
+            actor=actor, doctor=doctor, first_day=first_day, last_day=last_day
+        ):
+            if appointment.starts_at > now:
+                cancelled.append(
+                    cancel(actor=actor, appointment=appointment, reason=message, now=now)
+                )
+    return time_off, cancelled
+
+
+def _check_schedule_owner(actor, doctor):
+    require_role(actor, Role.DOCTOR, Role.ADMIN)
+    if actor.role == Role.DOCTOR and doctor.user_id != actor.id:
+        raise NotFound()
+
+
 def deactivate_doctor(*, actor, doctor, reason, now):
     """Take a doctor out of the directory and the slots; their future appointments are
     cancelled with the reason, and each patient is told (admin). Returns how many."""
@@ -725,7 +866,7 @@ def deactivate_doctor(*, actor, doctor, reason, now):
     return len(future)
 
 
-def patient_visits(*, patient_id):
+def every_visit_of(*, patient_id):
     """Every visit of one patient, oldest first, with their doctors and clinics: for the
     patient's data export (the caller checks who may ask)."""
     statement = select(Appointment).where(Appointment.patient_id == patient_id)

@@ -33,6 +33,7 @@ from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
 from portal.i18n import format_local
+from portal.scheduling.services import has_weekly_hours
 from portal.web import errors_on, query_date, refused
 
 bp = Blueprint("booking", __name__)
@@ -53,6 +54,8 @@ def _parse_start(value):
 PER_PAGE = 20
 NEXT_TIMES = 3  # a doctor's next free times offered in a list of results
 Q_MAX = 100
+# A doctor is listed once they have weekly hours: before, nobody could book them.
+LISTED = (has_weekly_hours(),)
 
 
 def _page_number():
@@ -107,6 +110,7 @@ def find():
         q=(form.q.data or "")[:Q_MAX],
         page=_page_number(),
         per_page=PER_PAGE,
+        where=LISTED,
     )
     return _doctor_results("booking/find.html", form=form, results=results)
 
@@ -115,7 +119,7 @@ def find():
 def department(department_id):
     record = directory.get_department(department_id)
     results = directory.search_doctors(
-        department_id=record.id, page=_page_number(), per_page=PER_PAGE
+        department_id=record.id, page=_page_number(), per_page=PER_PAGE, where=LISTED
     )
     return _doctor_results("booking/department.html", department=record, results=results)
 
@@ -123,7 +127,9 @@ def department(department_id):
 @bp.get("/clinics/<int:clinic_id>")
 def clinic(clinic_id):
     record = directory.get_clinic(clinic_id)
-    results = directory.search_doctors(clinic_id=record.id, page=_page_number(), per_page=PER_PAGE)
+    results = directory.search_doctors(
+        clinic_id=record.id, page=_page_number(), per_page=PER_PAGE, where=LISTED
+    )
     return _doctor_results("booking/clinic.html", clinic=record, results=results)
 
 

@@ -193,7 +193,7 @@ def export_patient_data(*, actor, patient_id=None):
     data = PatientData(
         patient=patient,
         doctors=doctors_of(patient),
-        appointments=booking.patient_visits(patient_id=patient.id),
+        appointments=booking.every_visit_of(patient_id=patient.id),
         reads=reads,
         messages=outbox.messages_to(user_id=patient.user_id),
     )
@@ -285,7 +285,7 @@ def close_patient_account(*, actor, now, patient_id=None, password=None):
     auth.close_account(user=patient.user, now=now)
     outbox.forget_recipient(user_id=patient.user_id, placeholder=patient.user.email)
     # The trail keeps what happened to the patient's records, not their old values.
-    visit_ids = [visit.id for visit in booking.patient_visits(patient_id=patient.id)]
+    visit_ids = [visit.id for visit in booking.every_visit_of(patient_id=patient.id)]
     erase_values(entity_type="patient", entity_ids=[patient.id])
     erase_values(entity_type="user", entity_ids=[patient.user_id])
     erase_values(entity_type="appointment", entity_ids=visit_ids)

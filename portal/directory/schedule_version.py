@@ -10,6 +10,9 @@ random version, and one on the doctor's own row does the same when anything else
 row changes (slot length, seats, daily maximum, active flag). Random rather than counted:
 a version a rolled-back transaction used can never come back holding other rows.
 
+A clinic's closed days (clinic_closures) change the free times of every doctor of that
+clinic: a trigger there gives each of them a new version.
+
 The clinic's time zone, the user's active flag and the booking rules need no trigger:
 the request's one query for the version reads them too, and the caches' keys hold them.
 
@@ -93,6 +96,55 @@ $$
     "EXECUTE FUNCTION portal_new_doctor_schedule_version()",
 ]
 
+CLOSURES_POSTGRESQL = [
+    # Every doctor of a clinic whose closed days changed, locked in id order as above.
+    """
+CREATE OR REPLACE FUNCTION portal_clinic_closures_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
+        WHERE id IN (SELECT id FROM doctors WHERE clinic_id IN (SELECT clinic_id FROM new_rows)
+                     ORDER BY id FOR NO KEY UPDATE);
+    ELSIF TG_OP = 'UPDATE' THEN
+        UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
+        WHERE id IN (SELECT id FROM doctors
+                     WHERE clinic_id IN (SELECT clinic_id FROM new_rows
+                                         UNION SELECT clinic_id FROM old_rows)
+                     ORDER BY id FOR NO KEY UPDATE);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
+        WHERE id IN (SELECT id FROM doctors WHERE clinic_id IN (SELECT clinic_id FROM old_rows)
+                     ORDER BY id FOR NO KEY UPDATE);
+    ELSE
+        UPDATE doctors SET schedule_version = CAST(random() * 4611686018427387904 AS bigint)
+        WHERE id IN (SELECT id FROM doctors ORDER BY id FOR NO KEY UPDATE);
+    END IF;
+    RETURN NULL;
+END
+$$
+""",
+    "CREATE TRIGGER schedule_version_clinic_closures_insert AFTER INSERT ON clinic_closures "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION portal_clinic_closures_changed()",
+    "CREATE TRIGGER schedule_version_clinic_closures_update AFTER UPDATE ON clinic_closures "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION portal_clinic_closures_changed()",
+    "CREATE TRIGGER schedule_version_clinic_closures_delete AFTER DELETE ON clinic_closures "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION portal_clinic_closures_changed()",
+    "CREATE TRIGGER schedule_version_clinic_closures_truncate AFTER TRUNCATE ON clinic_closures "
+    "FOR EACH STATEMENT EXECUTE FUNCTION portal_clinic_closures_changed()",
+]
+
+CLOSURES_POSTGRESQL_DROP = [
+    *(
+        f"DROP TRIGGER IF EXISTS schedule_version_clinic_closures_{action} ON clinic_closures"
+        for action in ("insert", "update", "delete", "truncate")
+    ),
+    "DROP FUNCTION IF EXISTS portal_clinic_closures_changed()",
+]
+
 POSTGRESQL_DROP = [
     *(
         f"DROP TRIGGER IF EXISTS schedule_version_{table}_{action} ON {table}"
@@ -137,6 +189,21 @@ SQLITE = [
     "BEGIN UPDATE doctors SET schedule_version = random() WHERE id = NEW.id; END",
 ]
 
+CLOSURES_SQLITE = [
+    "CREATE TRIGGER schedule_version_clinic_closures_insert AFTER INSERT ON clinic_closures "
+    "BEGIN UPDATE doctors SET schedule_version = random() WHERE clinic_id = NEW.clinic_id; END",
+    "CREATE TRIGGER schedule_version_clinic_closures_update AFTER UPDATE ON clinic_closures "
+    "BEGIN UPDATE doctors SET schedule_version = random() "
+    "WHERE clinic_id IN (OLD.clinic_id, NEW.clinic_id); END",
+    "CREATE TRIGGER schedule_version_clinic_closures_delete AFTER DELETE ON clinic_closures "
+    "BEGIN UPDATE doctors SET schedule_version = random() WHERE clinic_id = OLD.clinic_id; END",
+]
+
+CLOSURES_SQLITE_DROP = [
+    f"DROP TRIGGER IF EXISTS schedule_version_clinic_closures_{action}"
+    for action in ("insert", "update", "delete")
+]
+
 SQLITE_DROP = [
     *(
         f"DROP TRIGGER IF EXISTS schedule_version_{table}_{action}"
@@ -150,13 +217,23 @@ SQLITE_DROP = [
 
 def install(metadata):
     """Create the triggers whenever create_all builds the tables (the tests do)."""
-    for dialect, statements in (("postgresql", POSTGRESQL), ("sqlite", SQLITE)):
+    for dialect, statements in (
+        ("postgresql", POSTGRESQL + CLOSURES_POSTGRESQL),
+        ("sqlite", SQLITE + CLOSURES_SQLITE),
+    ):
         for statement in statements:
             event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
     event.listen(
         metadata,
         "before_drop",
         DDL("DROP FUNCTION IF EXISTS portal_new_schedule_versions() CASCADE").execute_if(
+            dialect="postgresql"
+        ),
+    )
+    event.listen(
+        metadata,
+        "before_drop",
+        DDL("DROP FUNCTION IF EXISTS portal_clinic_closures_changed() CASCADE").execute_if(
             dialect="postgresql"
         ),
     )

@@ -1,15 +1,17 @@
 """The landing page and each role's home."""
 
-from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import db as database
+from portal.auth.models import Role
 from portal.auth.views import home_url
 from portal.booking import schedule
 from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
 from portal.extensions import db, limiter
+from portal.scheduling import services as scheduling
 
 bp = Blueprint("home", __name__)
 
@@ -27,7 +29,10 @@ def index():
 def patient():
     appointments = booking.upcoming_for_patient(actor=current_user, now=utcnow())
     doctors = directory.search_doctors(
-        q=request.args.get("q"), page=request.args.get("page", 1, type=int), per_page=10
+        q=request.args.get("q"),
+        page=request.args.get("page", 1, type=int),
+        per_page=10,
+        where=(scheduling.has_weekly_hours(),),
     )
     return render_template("home/patient.html", appointments=appointments, doctors=doctors)
 
@@ -35,7 +40,11 @@ def patient():
 @bp.get("/doctor")
 @login_required
 def doctor():
-    """A doctor's home is their schedule: today, the same page as /doctor/schedule."""
+    """A doctor's home is their schedule: today, the same page as /doctor/schedule; a
+    doctor with no weekly hours yet (just activated) starts by setting them."""
+    profile = booking.doctor_of(current_user) if current_user.role == Role.DOCTOR else None
+    if profile is not None and not scheduling.get_weekly_hours(actor=current_user, doctor=profile):
+        return redirect(url_for("scheduling.start"))
     return schedule.show()
 
 

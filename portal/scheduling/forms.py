@@ -3,6 +3,8 @@
 They only parse input; the rules (ranges, overlaps, order) live in the services.
 """
 
+from datetime import time
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, StringField, TimeField
@@ -49,3 +51,14 @@ class TimeOffForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class StartHoursForm(FlaskForm):
+    """A first week in one go: the same hours Monday to Friday."""
+
+    start = TimeField(
+        _l("From"), format=TIME_FORMATS, validators=[InputRequired(REQUIRED)], default=time(9)
+    )
+    end = TimeField(
+        _l("Until"), format=TIME_FORMATS, validators=[InputRequired(REQUIRED)], default=time(17)
+    )

@@ -1,8 +1,17 @@
 """A doctor's weekly hours and time off."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Time
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
@@ -45,3 +54,18 @@ class TimeOff(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     doctor = relationship("Doctor")
+
+
+class ClinicClosure(db.Model):
+    """A day a whole clinic is closed (a public holiday): no doctor of it is offered then."""
+
+    __tablename__ = "clinic_closures"
+    __table_args__ = (UniqueConstraint("clinic_id", "day", name="uq_clinic_closures_clinic_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    clinic = relationship("Clinic")

@@ -1,10 +1,10 @@
 """A doctor's weekly hours, slot settings and time off: reading and changing them."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record_event
@@ -13,11 +13,17 @@ from portal.auth.services import require_role
 from portal.directory.models import Doctor
 from portal.errors import NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.scheduling.models import TimeOff, WeeklyHours
+from portal.scheduling.models import ClinicClosure, TimeOff, WeeklyHours
 
 SLOT_MINUTES = (5, 480)
 SEATS = (1, 50)
 REASON_MAX = 255
+
+
+def has_weekly_hours():
+    """A condition on Doctor: they have set some weekly hours (else nobody can book them,
+    and patients are not shown them)."""
+    return exists().where(WeeklyHours.doctor_id == Doctor.id)
 
 
 def doctor_for_user(user):
@@ -267,6 +273,27 @@ def replace_weekly_hours(*, actor, doctor, slot_minutes, seats, intervals):
     return rows
 
 
+def copy_day_to_weekdays(*, actor, doctor, source=0):
+    """Give Monday to Friday the intervals of `source` (Monday), keeping the weekend;
+    one change, audited as any replacement of the week."""
+    _check_access(actor, doctor)
+    intervals = _ordered_hours(doctor)
+    template = [(item.start_time, item.end_time) for item in intervals if item.weekday == source]
+    kept = [
+        (item.weekday, item.start_time, item.end_time)
+        for item in intervals
+        if item.weekday not in range(5)
+    ]
+    copied = [(weekday, start, end) for weekday in range(5) for start, end in template]
+    return replace_weekly_hours(
+        actor=actor,
+        doctor=doctor,
+        slot_minutes=doctor.slot_minutes,
+        seats=doctor.seats_per_slot,
+        intervals=copied + kept,
+    )
+
+
 def list_time_off(*, actor, doctor, now):
     """Time off that is current or still to come, ordered by start."""
     _check_access(actor, doctor)
@@ -345,3 +372,89 @@ def remove_time_off(*, actor, time_off):
     )
     db.session.delete(time_off)
     db.session.flush()
+
+
+# Clinic closures -----------------------------------------------------------------------
+
+
+def list_clinic_closures(*, actor, clinic, from_day):
+    """A clinic's closed days from `from_day` on, earliest first (admin)."""
+    require_role(actor, Role.ADMIN)
+    return db.session.scalars(
+        select(ClinicClosure)
+        .where(ClinicClosure.clinic_id == clinic.id, ClinicClosure.day >= from_day)
+        .order_by(ClinicClosure.day)
+    ).all()
+
+
+def add_clinic_closure(*, actor, clinic, day, reason):
+    """Close a clinic for a whole local day (a public holiday): none of its doctors is
+    offered then. Visits already booked that day stay; the admin is told how many."""
+    require_role(actor, Role.ADMIN)
+    errors = {}
+    if not isinstance(day, date):
+        errors["day"] = [_l("Enter a date.")]
+    reason = (reason or "").strip()
+    if len(reason) > 120:
+        errors["reason"] = [_l("Use at most %(count)d characters.", count=120)]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    exists_already = db.session.scalar(
+        select(ClinicClosure.id).where(
+            ClinicClosure.clinic_id == clinic.id, ClinicClosure.day == day
+        )
+    )
+    if exists_already is not None:
+        raise ValidationFailed.on("day", _l("The clinic is already closed on this day."))
+    closure = ClinicClosure(clinic_id=clinic.id, day=day, reason=reason)
+    db.session.add(closure)
+    db.session.flush()
+    record_event(
+        actor=actor,
+        action="clinic.closed_day_added",
+        entity_type="clinic",
+        entity_id=clinic.id,
+        changes={"day": day.isoformat(), "reason": reason},
+    )
+    return closure
+
+
+def remove_clinic_closure(*, actor, clinic, closure_id):
+    """Open a clinic again on a day it was closed (admin); NotFound for another clinic's."""
+    require_role(actor, Role.ADMIN)
+    closure = db.session.get(ClinicClosure, closure_id)
+    if closure is None or closure.clinic_id != clinic.id:
+        raise NotFound()
+    record_event(
+        actor=actor,
+        action="clinic.closed_day_removed",
+        entity_type="clinic",
+        entity_id=clinic.id,
+        changes={"day": closure.day.isoformat()},
+    )
+    db.session.delete(closure)
+    db.session.flush()
+
+
+def blocked_in(*, actor, doctor, window_start, window_end):
+    """What keeps a doctor from seeing patients in [window_start, window_end), for their
+    own schedule: their time off as (start, end, reason), and their clinic's closed days
+    as {day: reason} (local days within a day of the window's UTC dates)."""
+    _check_access(actor, doctor)
+    time_off = db.session.execute(
+        select(TimeOff.starts_at, TimeOff.ends_at, TimeOff.reason)
+        .where(
+            TimeOff.doctor_id == doctor.id,
+            TimeOff.starts_at < window_end,
+            TimeOff.ends_at > window_start,
+        )
+        .order_by(TimeOff.starts_at)
+    ).all()
+    closed = db.session.execute(
+        select(ClinicClosure.day, ClinicClosure.reason).where(
+            ClinicClosure.clinic_id == doctor.clinic_id,
+            ClinicClosure.day >= window_start.date() - timedelta(days=1),
+            ClinicClosure.day <= window_end.date() + timedelta(days=1),
+        )
+    ).all()
+    return [tuple(row) for row in time_off], dict(closed)

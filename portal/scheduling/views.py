@@ -12,7 +12,13 @@ from flask_login import current_user, login_required
 from portal.db import utcnow
 from portal.htmx import is_htmx, partial_response, render_partial
 from portal.scheduling import services
-from portal.scheduling.forms import ActionForm, IntervalForm, SlotSettingsForm, TimeOffForm
+from portal.scheduling.forms import (
+    ActionForm,
+    IntervalForm,
+    SlotSettingsForm,
+    StartHoursForm,
+    TimeOffForm,
+)
 from portal.web import errors_on
 
 bp = Blueprint("scheduling", __name__)
@@ -90,6 +96,30 @@ def hours():
     return render_template(HOURS_PAGE, **_hours_context(doctor))
 
 
+@bp.route("/hours/start", methods=["GET", "POST"])
+@login_required
+def start():
+    """A new doctor's first step: weekday hours in one form, or day by day."""
+    doctor = services.doctor_for_user(current_user)
+    form = StartHoursForm()
+    if form.validate_on_submit() and form.end.data <= form.start.data:
+        form.end.errors.append(_("The end must be after the start."))
+    elif form.validate_on_submit():
+        with errors_on(form):
+            services.replace_weekly_hours(
+                actor=current_user,
+                doctor=doctor,
+                slot_minutes=doctor.slot_minutes,
+                seats=doctor.seats_per_slot,
+                intervals=[(weekday, form.start.data, form.end.data) for weekday in range(5)],
+            )
+            flash(_("Your weekly hours are set: patients can find and book you now."), "success")
+            return _back_to_hours()
+    _focus(form)
+    status = 422 if form.errors else 200
+    return render_template("scheduling/start.html", doctor=doctor, form=form), status
+
+
 @bp.post("/hours/settings")
 @login_required
 def update_settings():
@@ -153,6 +183,17 @@ def add_interval(weekday):
         flashes=True,
         **_hours_context(doctor, add_forms={weekday: _focus(form)}, weekday=weekday),
     )
+
+
+@bp.post("/hours/copy-monday")
+@login_required
+def copy_monday():
+    doctor = services.doctor_for_user(current_user)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.copy_day_to_weekdays(actor=current_user, doctor=doctor, source=0)
+    flash(_("Tuesday to Friday now have Monday's hours."), "success")
+    return _back_to_hours("week-heading")
 
 
 @bp.get("/hours/intervals/<int:interval_id>")

@@ -30,6 +30,7 @@ def test_a_patient_books_a_slot_verbatim_from_the_slots_endpoint(api, patient, o
     assert body["clinic"]["id"] == open_doctor.clinic_id
     assert (body["reason"], body["cancelled_at"], body["cancel_reason"]) == ("Back pain", None, "")
     assert "notes" not in body  # the doctor's notes are not for the patient
+    assert body["booked_by"] == "patient"
     assert datetime.fromisoformat(body["created_at"]).utcoffset() is not None
     after = api.get(f"/doctors/{open_doctor.id}/slots").get_json()["slots"]
     assert start not in [slot["start"] for slot in after]
@@ -68,6 +69,15 @@ def test_an_admin_books_for_a_patient(api, admin, patient, open_doctor):
     assert response.status_code == 201
     assert response.get_json()["patient"]["id"] == patient.id
     assert response.get_json()["notes"] == ""
+    assert response.get_json()["booked_by"] == "staff"
+    listed = api.get("/appointments", user=admin, query_string={"patient_id": patient.id})
+    assert [item["id"] for item in listed.get_json()["items"]] == [response.get_json()["id"]]
+    assert (
+        api.get(
+            "/appointments", user=admin, query_string={"patient_id": patient.id + 1000}
+        ).get_json()["items"]
+        == []
+    )
     missing = book(api, admin, open_doctor, start)
     assert list(assert_problem(missing, 400, "validation_failed")["errors"]) == ["patient_id"]
 

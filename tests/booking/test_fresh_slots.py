@@ -6,7 +6,7 @@ with an ETag, and a client that holds the same answer gets 304."""
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import bindparam, delete, insert, text, update
+from sqlalchemy import Date, bindparam, delete, insert, select, text, update
 
 from portal.api import scheduling as api_scheduling
 from portal.booking import picker, services
@@ -14,12 +14,13 @@ from portal.booking.errors import SlotUnavailable
 from portal.booking.models import Appointment
 from portal.db import UTCDateTime, utcnow
 from portal.directory.models import Doctor
-from portal.scheduling.models import TimeOff, WeeklyHours
+from portal.scheduling.models import ClinicClosure, TimeOff, WeeklyHours
 from tests.booking.test_slot_reuse import a_working_day, at, free_now, offered
 
 APPOINTMENTS = Appointment.__table__
 HOURS = WeeklyHours.__table__
 TIME_OFF = TimeOff.__table__
+CLOSURES = ClinicClosure.__table__
 
 
 def partial_times(htmx, doctor_id, day):
@@ -233,6 +234,31 @@ def slot_length_changed(db, doctor, patient, day, how):
     return text("UPDATE doctors SET slot_minutes = 45 WHERE id = :id").bindparams(id=doctor.id)
 
 
+def closure_inserted(db, doctor, patient, day, how):
+    if how == "core":
+        return insert(CLOSURES).values(clinic_id=doctor.clinic_id, day=day, reason="Holiday")
+    return text(
+        "INSERT INTO clinic_closures (clinic_id, day, reason, created_at) "
+        "VALUES (:clinic_id, :day, 'Holiday', :created_at)"
+    ).bindparams(
+        bindparam("clinic_id", doctor.clinic_id),
+        bindparam("day", day, type_=Date),
+        bindparam("created_at", utcnow(), type_=UTCDateTime),
+    )
+
+
+def closure_deleted(db, doctor, patient, day, how):
+    closure = ClinicClosure(clinic_id=doctor.clinic_id, day=day)
+    db.session.add(closure)
+    db.session.commit()
+    closure_id = closure.id
+    yield
+    if how == "core":
+        yield delete(CLOSURES).where(CLOSURES.c.id == closure_id)
+    else:
+        yield text("DELETE FROM clinic_closures WHERE id = :id").bindparams(id=closure_id)
+
+
 WRITES = [
     appointment_inserted,
     appointment_moved,
@@ -244,6 +270,8 @@ WRITES = [
     time_off_extended,
     time_off_deleted,
     slot_length_changed,
+    closure_inserted,
+    closure_deleted,
 ]
 
 
@@ -266,6 +294,26 @@ def test_a_write_outside_the_orm_shows_at_once(write, how, client, htmx, db, doc
     after = seen(client, htmx, doctor_id, day)
     assert after != before, "the write should change the free times of the day"
     assert after == free_now(db, doctor_id, day)
+
+
+def test_a_closed_day_changes_every_doctor_of_that_clinic_only(
+    client, htmx, db, make_doctor, make_clinic
+):
+    clinic, elsewhere = make_clinic(), make_clinic(name="Elsewhere")
+    doctors = [make_doctor(clinic=clinic), make_doctor(clinic=clinic)]
+    other = make_doctor(clinic=elsewhere)
+    day = a_working_day(other)
+    before = {doctor.id: seen(client, htmx, doctor.id, day) for doctor in [*doctors, other]}
+    versions = dict(db.session.execute(select(Doctor.id, Doctor.schedule_version)).all())
+    db.session.execute(insert(CLOSURES).values(clinic_id=clinic.id, day=day, reason=""))
+    db.session.commit()
+    after = dict(db.session.execute(select(Doctor.id, Doctor.schedule_version)).all())
+    for doctor in doctors:
+        assert after[doctor.id] != versions[doctor.id]
+        assert before[doctor.id]
+        assert seen(client, htmx, doctor.id, day) == []
+    assert after[other.id] == versions[other.id]
+    assert seen(client, htmx, other.id, day) == before[other.id]
 
 
 def test_a_bulk_insert_for_several_doctors_shows_for_each(client, htmx, db, make_doctor, patient):

@@ -140,14 +140,17 @@ def test_the_day_view_lists_that_days_visits_of_this_doctor_only(
     assert page.count("Europe/Paris") == 1
 
 
-def test_the_week_view_shows_monday_to_sunday_grouped_by_day(auth, client, db, doctor, patient):
+def test_the_week_view_shows_monday_to_sunday_as_columns(
+    auth, client, db, doctor, make_patient, make_user
+):
+    patient = make_patient(user=make_user(Role.PATIENT, full_name="Paula Patient"))
     monday = today_in() + timedelta(days=28)
     monday -= timedelta(days=monday.weekday())
     wednesday, sunday = monday + timedelta(days=2), monday + timedelta(days=6)
-    book(db, doctor, patient, at(monday, 9), reason="Monday visit")
-    book(db, doctor, patient, at(sunday, 18), reason="Sunday visit")
-    book(db, doctor, patient, at(monday - timedelta(days=1), 18), reason="Week before")
-    book(db, doctor, patient, at(sunday + timedelta(days=1), 9), reason="Week after")
+    first = book(db, doctor, patient, at(monday, 9))
+    last = book(db, doctor, patient, at(sunday, 18))
+    before = book(db, doctor, patient, at(monday - timedelta(days=1), 18))
+    after = book(db, doctor, patient, at(sunday + timedelta(days=1), 9))
     auth.login(doctor.user)
 
     page = client.get(f"/doctor/schedule?day={wednesday.isoformat()}&view=week").text
@@ -156,12 +159,62 @@ def test_the_week_view_shows_monday_to_sunday_grouped_by_day(auth, client, db, d
     assert re.findall(r'<h2 id="day-([\d-]+)"', page) == [day.isoformat() for day in days]
     for day in days:
         assert format_date(day, "full", locale="en") in page  # "Monday, January 6, 2031"
-    sections = page.split('<section class="schedule-day"')[1:]
-    assert "Monday visit" in sections[0]
-    assert "Sunday visit" in sections[6]
+    sections = page.split('<section class="schedule-day week-day')[1:]
+    assert f'id="week-appointment-{first.id}"' in sections[0]
+    assert f'id="week-appointment-{last.id}"' in sections[6]
     assert "No visits on this day." in sections[2]
-    assert "Week before" not in page
-    assert "Week after" not in page
+    assert "is-selected" in sections[2].split(">")[0]  # a phone shows the day asked
+    assert f"week-appointment-{before.id}" not in page
+    assert f"week-appointment-{after.id}" not in page
+    # Patient names lead to the patient's record.
+    assert f'href="/my-patients/{patient.id}">Paula Patient</a>' in sections[0]
+
+
+def block_classes(page, element_id):
+    match = re.search(rf'id="{element_id}" class="([^"]+)"', page)
+    return set(match.group(1).split())
+
+
+def test_a_visit_is_a_block_as_long_as_it_lasts(auth, client, db, doctor, patient):
+    monday = today_in() + timedelta(days=35)
+    monday -= timedelta(days=monday.weekday())
+    short = book(db, doctor, patient, at(monday, 9))  # 09:00-09:30
+    long = book(db, doctor, patient, at(monday, 10))
+    long.ends_at = long.starts_at + timedelta(minutes=90)
+    db.session.commit()
+    auth.login(doctor.user)
+
+    page = client.get(f"/doctor/schedule?day={monday.isoformat()}&view=week").text
+
+    # The grid opens at 08:00 (quarter-hour rows): 09:00 is row 5, 10:00 row 9.
+    assert {"gr-s5", "gr-n2"} <= block_classes(page, f"week-appointment-{short.id}")
+    assert {"gr-s9", "gr-n6"} <= block_classes(page, f"week-appointment-{long.id}")
+
+
+def test_time_off_and_a_closed_clinic_are_shaded(auth, client, db, doctor):
+    from portal.scheduling.models import ClinicClosure, TimeOff
+
+    monday = today_in() + timedelta(days=35)
+    monday -= timedelta(days=monday.weekday())
+    db.session.add(
+        TimeOff(
+            doctor_id=doctor.id,
+            starts_at=at(monday, 12),
+            ends_at=at(monday, 14),
+            reason="Lunch meeting",
+        )
+    )
+    db.session.add(ClinicClosure(clinic_id=doctor.clinic_id, day=monday + timedelta(days=3)))
+    db.session.commit()
+    auth.login(doctor.user)
+
+    page = client.get(f"/doctor/schedule?day={monday.isoformat()}&view=week").text
+    sections = page.split('<section class="schedule-day week-day')[1:]
+    assert re.search(r'class="week-off gr-s17 gr-n8"', sections[0])  # 12:00-14:00
+    assert "Lunch meeting" in sections[0]
+    assert "Clinic closed" in sections[3]
+    assert "week-off gr-s1 " in sections[3]
+    assert "week-off" not in sections[1]
 
 
 def test_day_headings_are_in_the_doctors_language(auth, client, make_doctor, make_user):
@@ -446,3 +499,20 @@ def test_the_doctors_home_and_nav_link_open_the_schedule(auth, client, db, docto
     assert '<div id="schedule"' in page
     assert f'<time datetime="{today_in().isoformat()}">' in page
     assert "Lunchtime visit" in page
+
+
+def test_a_closed_visit_shows_its_outcome_and_keeps_the_form_folded(
+    auth, client, db, doctor, patient
+):
+    now = utcnow().replace(second=0, microsecond=0)
+    done = book(
+        db, doctor, patient, now - timedelta(minutes=40), status=Status.COMPLETED, notes="Fine"
+    )
+    open_visit = book(db, doctor, patient, now - timedelta(minutes=10))
+    auth.login(doctor.user)
+    page = client.get(f"/doctor/schedule?day={done.starts_at.astimezone(PARIS).date()}").text
+    done_row = row(page, done.id)
+    assert '<strong class="visit-outcome">Completed</strong>' in done_row
+    assert "<summary>Change the outcome</summary>" in done_row
+    assert f'href="/my-patients/{patient.id}"' in done_row
+    assert "Change the outcome" not in row(page, open_visit.id)

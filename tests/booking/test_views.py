@@ -2,7 +2,7 @@
 
 import html
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -334,3 +334,21 @@ def test_a_cancelled_visit_reads_differently_from_a_confirmed_one(
     assert re.search(
         r'status-badge status-confirmed"><span aria-hidden="true">✓ </span>Confirmed', kept_row
     )
+
+
+def test_a_doctor_without_weekly_hours_is_not_listed_until_they_have_some(
+    client, auth, db, make_doctor, make_user, admin
+):
+    from portal.scheduling.models import WeeklyHours
+
+    newcomer = make_doctor(user=make_user("doctor", full_name="Nina Newcomer"), hours=False)
+    assert "Nina Newcomer" not in client.get("/find").text
+    assert "Nina Newcomer" not in client.get(f"/clinics/{newcomer.clinic_id}").text
+    auth.login(admin)
+    assert "Nina Newcomer" in auth.client.get("/admin/doctors").text  # admins still see them
+    auth.logout()
+    db.session.add(
+        WeeklyHours(doctor_id=newcomer.id, weekday=0, start_time=time(9), end_time=time(12))
+    )
+    db.session.commit()
+    assert "Nina Newcomer" in client.get("/find").text

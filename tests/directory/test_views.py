@@ -160,8 +160,8 @@ def test_pages_of_results_keep_the_filters(client, htmx, make_clinic, make_docto
     paris = make_clinic(city="Paris")
     lyon = make_clinic(city="Lyon")
     for number in range(25):
-        named(make_doctor, make_user, f"Paris Doctor {number:02d}", clinic=paris, hours=False)
-    named(make_doctor, make_user, "Lyon Doctor", clinic=lyon, hours=False)
+        named(make_doctor, make_user, f"Paris Doctor {number:02d}", clinic=paris)
+    named(make_doctor, make_user, "Lyon Doctor", clinic=lyon)
     first = client.get("/find?city=Paris&q=doctor").text
     assert "25 doctors found." in first
     assert "Page 1 of 2" in first
@@ -239,10 +239,23 @@ def test_the_next_free_time_skips_booked_slots_and_time_off(
     assert "Next free time:" not in html
 
 
-def test_a_doctor_without_hours_has_no_free_time(client, make_doctor, make_user):
-    doctor = named(make_doctor, make_user, "Idle Doctor", hours=False)
+def test_a_doctor_away_for_weeks_has_no_free_time(client, db, make_doctor, make_user):
+    doctor = named(make_doctor, make_user, "Away Doctor")
+    db.session.add(
+        TimeOff(
+            doctor_id=doctor.id,
+            starts_at=utcnow() - timedelta(days=1),
+            ends_at=utcnow() + timedelta(days=20),
+        )
+    )
+    db.session.commit()
     html = row(client.get("/find").text, doctor)
     assert "No free time in the next two weeks." in html
+
+
+def test_a_doctor_without_hours_is_not_listed(client, make_doctor, make_user):
+    named(make_doctor, make_user, "Idle Doctor", hours=False)
+    assert "Idle Doctor" not in client.get("/find").text
 
 
 def test_a_doctor_not_taking_patients_says_so(client, make_doctor, make_user):
@@ -311,7 +324,6 @@ def test_pages_of_a_department_keep_its_address(client, make_department, make_do
             make_user,
             f"Dept Doctor {number:02d}",
             departments=[department],
-            hours=False,
         )
     page = client.get(f"/departments/{department.id}").text
     assert f'href="/departments/{department.id}?page=2"' in page

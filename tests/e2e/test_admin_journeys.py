@@ -93,11 +93,13 @@ def test_an_onboarded_doctor_activates_sets_hours_and_is_found(
         doctor.get_by_label("New password", exact=True).fill("granite-meadow-58")
         doctor.get_by_label("Repeat the new password").fill("granite-meadow-58")
         doctor.get_by_role("button", name="Set my password").click()
-        expect(doctor).to_have_url("/doctor")
+        # A new doctor has no weekly hours yet: they start by setting them.
+        expect(doctor).to_have_url("/doctor/hours/start")
         expect(doctor.get_by_role("button", name="Sign out")).to_be_visible()
+        expect(doctor.get_by_role("heading", level=1)).to_have_text("Set your weekly hours")
 
-        # ... and opens Weekly hours to add Monday morning.
-        doctor.get_by_role("link", name="Weekly hours").click()
+        # ... and chooses to set them day by day, adding Monday morning.
+        doctor.get_by_role("link", name="Set them day by day").click()
         expect(doctor).to_have_url("/doctor/hours")
         monday = doctor.locator("#add-interval-0")
         monday.get_by_label("Start").fill("09:00")

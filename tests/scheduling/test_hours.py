@@ -581,3 +581,60 @@ def test_other_people_get_not_found_from_the_services(db, make_doctor, patient, 
     with pytest.raises(NotAllowed):
         services.doctor_for_user(patient.user)
     assert services.doctor_for_user(doctor.user) == doctor
+
+
+def test_copying_monday_to_every_weekday_keeps_the_weekend(client, db, signed_in):
+    db.session.execute(WeeklyHours.__table__.delete().where(WeeklyHours.doctor_id == signed_in.id))
+    db.session.add_all(
+        [
+            WeeklyHours(doctor_id=signed_in.id, weekday=0, start_time=time(8), end_time=time(12)),
+            WeeklyHours(doctor_id=signed_in.id, weekday=0, start_time=time(14), end_time=time(18)),
+            WeeklyHours(doctor_id=signed_in.id, weekday=2, start_time=time(10), end_time=time(11)),
+            WeeklyHours(doctor_id=signed_in.id, weekday=5, start_time=time(9), end_time=time(12)),
+        ]
+    )
+    db.session.commit()
+    page = shown(client.get(HOURS))
+    assert "Copy Monday to all weekdays" in page
+    response = client.post(f"{HOURS}/copy-monday", data={})
+    assert response.status_code == 303
+    expected = [
+        (weekday, start, end)
+        for weekday in range(5)
+        for start, end in ((time(8), time(12)), (time(14), time(18)))
+    ] + [(5, time(9), time(12))]
+    assert schedule(db, signed_in) == expected
+    assert "Tuesday to Friday now have Monday" in shown(client.get(HOURS))
+    assert events(db, "weekly_hours.changed")
+
+
+def test_the_week_fits_one_screen_with_one_line_add_forms(client, signed_in):
+    page = shown(client.get(HOURS))
+    assert page.count('class="add-interval compact-fields"') == 7
+    assert 'class="week-editor"' in page
+
+
+def test_a_doctor_without_hours_lands_on_the_start_and_sets_a_week_in_one_form(
+    auth, client, db, make_doctor
+):
+    newcomer = make_doctor(hours=False)
+    auth.login(newcomer.user)
+    home = client.get("/doctor")
+    assert home.status_code == 302
+    assert home.headers["Location"] == "/doctor/hours/start"
+    page = client.get("/doctor/hours/start").text
+    assert "Set your weekly hours" in page
+    assert "not listed in Find a doctor" in page
+    answer = client.post("/doctor/hours/start", data={"start": "08:30", "end": "16:00"})
+    assert answer.status_code == 303
+    assert schedule(db, newcomer) == [(weekday, time(8, 30), time(16)) for weekday in range(5)]
+    assert client.get("/doctor").status_code == 200  # the schedule, now
+
+
+def test_the_start_refuses_an_end_before_the_start(auth, client, db, make_doctor):
+    newcomer = make_doctor(hours=False)
+    auth.login(newcomer.user)
+    answer = client.post("/doctor/hours/start", data={"start": "16:00", "end": "08:00"})
+    assert answer.status_code == 422
+    assert "The end must be after the start." in answer.text
+    assert schedule(db, newcomer) == []

@@ -8,6 +8,7 @@ from portal.admin.views import (  # noqa: F401  (the modules register their rout
     dashboard,
     departments,
     doctors,
+    front_desk,
     messages,
     patients,
     settings,

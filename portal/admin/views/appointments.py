@@ -1,6 +1,6 @@
 """Every appointment, filtered, and the same list as a CSV export."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from flask import make_response, render_template, request, url_for
 from flask_login import current_user
@@ -22,20 +22,24 @@ def _day(value):
 
 
 def _appointment_filters():
-    """The filters from the query string; dates are whole UTC days, `to` included."""
+    """The filters from the query string; dates are days of each clinic's own calendar,
+    `to` included. With no filter at all the list opens at today."""
     args = request.args
     status = args.get("status") or None
     if status not in {*Status, None}:
         status = None
     first, last = _day(args.get("from")), _day(args.get("to"))
+    # The list opens at today, and its next pages stay there.
+    from_today = not (set(args) - {"page"}) or args.get("from_today") == "1"
     return {
         "status": status,
         "doctor_id": args.get("doctor_id", type=int),
         "clinic_id": args.get("clinic_id", type=int),
-        "starts_from": datetime.combine(first, datetime.min.time(), UTC) if first else None,
-        "starts_before": (
-            datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) if last else None
-        ),
+        "patient_id": args.get("patient_id", type=int),
+        "patient_q": (args.get("patient") or "").strip()[:100] or None,
+        "first_day": first,
+        "last_day": last,
+        "from_today": from_today and first is None,  # each clinic's own today
     }, {"from": first, "to": last}
 
 
@@ -53,7 +57,14 @@ def appointments():
         statuses=list(Status),
         doctors=services.doctor_choices(actor=current_user, active_only=False),
         clinics=services.clinic_choices(actor=current_user, active_only=False),
-        export_url=url_for(".appointments_csv", **request.args.to_dict(flat=True)),
+        export_url=url_for(
+            ".appointments_csv",
+            **(
+                {"from_today": "1"}
+                if filters["from_today"]
+                else {k: v for k, v in request.args.items() if k != "page"}
+            ),
+        ),
         export_limit=services.EXPORT_LIMIT,
     )
 

@@ -16,6 +16,8 @@ from portal.admin.views.common import (
     no_store,
     page_number,
 )
+from portal.booking import services as booking
+from portal.booking.forms import CancelForm
 from portal.care import services as care
 from portal.care.views import data_download, data_page
 from portal.db import utcnow
@@ -69,6 +71,7 @@ def new_patient():
 
 
 def _care_context(patient, assign_form=None):
+    upcoming, past = booking.patient_visits(actor=current_user, patient=patient, now=utcnow())
     doctor_q = request.args.get("doctor_q", "").strip()
     choices = services.doctor_choices(actor=current_user, q=doctor_q)
     assign_form = assign_form or AssignDoctorForm(formdata=None)
@@ -81,6 +84,9 @@ def _care_context(patient, assign_form=None):
         "assign_form": assign_form,
         "doctor_q": doctor_q,
         "choices_limited": len(choices) >= services.CHOICES_LIMIT,
+        "upcoming": upcoming,
+        "past": past,
+        "cancel_form": CancelForm(formdata=None),
     }
 
 

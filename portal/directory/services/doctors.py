@@ -29,14 +29,19 @@ from portal.extensions import db
 from portal.pagination import paginate
 
 
-def search_doctors(*, department_id=None, clinic_id=None, city=None, q=None, page=1, per_page=20):
+def search_doctors(
+    *, department_id=None, clinic_id=None, city=None, q=None, page=1, per_page=20, where=()
+):
     """Active doctors matching the filters, a page at a time, ordered by name: the total,
-    then the page with each doctor's account, clinic and departments in one query."""
+    then the page with each doctor's account, clinic and departments in one query.
+    `where` adds conditions of the features above (booking lists only doctors with
+    weekly hours)."""
     statement = (
         select(Doctor)
         .join(Doctor.user)
         .join(Doctor.clinic)
         .where(Doctor.is_active.is_(True), User.is_active.is_(True), Clinic.is_active.is_(True))
+        .where(*where)
         .options(
             contains_eager(Doctor.user),
             contains_eager(Doctor.clinic),

@@ -100,6 +100,39 @@ def create_patient(*, actor, email, full_name, now, **fields):
     return patient, token
 
 
+def create_walk_in_patient(*, actor, full_name, phone, email, now):
+    """A patient the front desk records while booking for them, on the phone or at the
+    desk: a name, a phone and an email (the sign-in). Returns the patient and a one-time
+    activation token with which they may set a password later."""
+    require_admin(actor)
+    errors = {}
+    phone = clean_text(errors, "phone", phone, required=True, limit=40)
+    try:
+        user = auth.create_user(
+            email=email,
+            full_name=full_name,
+            password=None,
+            role=Role.PATIENT,
+            actor=actor,
+        )
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    patient = Patient(user=user, phone=phone)
+    db.session.add(patient)
+    db.session.flush()
+    token = auth.create_activation_token(user=user, actor=actor, now=now)
+    record_event(
+        actor=actor,
+        action="patient.created",
+        entity_type="patient",
+        entity_id=patient.id,
+        changes={"walk_in": True},
+    )
+    return patient, token
+
+
 def update_patient(*, actor, patient, now, **fields):
     """Change a patient's contact and medical details (the patient or an admin).
     Changes to medical fields are audited by name, never by value."""
