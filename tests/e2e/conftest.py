@@ -15,7 +15,8 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.booking.models import DEFAULT_SETTINGS, BookingSettings
 from portal.extensions import db, limiter
-from tests.conftest import config_for
+from portal.messages import delivery
+from tests.conftest import SmtpServer, config_for, mail_settings
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -84,3 +85,19 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def smtp(live_server):
+    """A real SMTP server, and the live portal delivering to it after each commit."""
+    app = live_server.app
+    server = SmtpServer()
+    server.start()
+    app.config["MESSAGES_COURIER"] = True
+    try:
+        with mail_settings(app, backend="smtp", server="127.0.0.1", port=server.port, timeout=5):
+            yield server
+    finally:
+        app.extensions[delivery.EXTENSION].courier.stop()
+        app.config["MESSAGES_COURIER"] = False
+        server.stop()

@@ -15,27 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.auth.models import Role
-from portal.messages import delivery
-from tests.conftest import SmtpServer, mail_settings
 from tests.e2e.test_booking_journeys import PASSWORD, make_account, make_bookable_doctor
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def smtp(live_server):
-    """A real SMTP server, and the live portal delivering to it after each commit."""
-    app = live_server.app
-    server = SmtpServer()
-    server.start()
-    app.config["MESSAGES_COURIER"] = True
-    try:
-        with mail_settings(app, backend="smtp", server="127.0.0.1", port=server.port, timeout=5):
-            yield server
-    finally:
-        app.extensions[delivery.EXTENSION].courier.stop()
-        app.config["MESSAGES_COURIER"] = False
-        server.stop()
 
 
 def wait_for_mail(server, to, subject, timeout=15):
@@ -71,7 +53,7 @@ def test_a_new_patient_verifies_their_address_then_books(page, live_server, smtp
 
     # Not verified yet: the booking panel says so and offers the link again.
     page.goto(f"/doctors/{doctor_id}")
-    page.locator("#slot-picker .slots a").first.click()
+    page.locator("#slot-picker .slots button.slot").first.click()
     notice = page.locator("#verify-email-notice")
     expect(notice).to_contain_text("Confirm your email address before you book")
     expect(page.get_by_role("button", name="Book this appointment")).to_have_count(0)
@@ -84,7 +66,7 @@ def test_a_new_patient_verifies_their_address_then_books(page, live_server, smtp
     expect(page.get_by_text("Your email address is confirmed")).to_be_visible()
 
     page.goto(f"/doctors/{doctor_id}")
-    page.locator("#slot-picker .slots a").first.click()
+    page.locator("#slot-picker .slots button.slot").first.click()
     expect(page.locator("#verify-email-notice")).to_have_count(0)
     page.get_by_role("button", name="Book this appointment").click()
     expect(page.get_by_role("heading", name="You are booked")).to_be_visible()

@@ -17,6 +17,7 @@ from tests.e2e.journey import (
     page_width,
     sign_in,
 )
+from tests.e2e.test_account_links_journeys import link_in, wait_for_mail
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +99,7 @@ def test_moving_a_visit_asks_before_moving_it(browser, live_server):
     page.context.close()
 
 
-def test_a_visitor_picks_a_time_creates_an_account_and_lands_back_on_it(browser, live_server):
+def test_a_visitor_picks_a_time_creates_an_account_and_lands_back_on_it(browser, live_server, smtp):
     world = build_world(live_server.app)
     page = new_page(browser, live_server, width=PHONE)
     page.goto(f"/doctors/{world.doctor_id}")
@@ -117,16 +118,25 @@ def test_a_visitor_picks_a_time_creates_an_account_and_lands_back_on_it(browser,
     expect(page.locator("#why-register")).to_be_visible()
     assert_fits_and_passes_axe(page, "register, with the reason")
     page.get_by_label("Full name").fill("Léa Martin")
-    page.get_by_label("Email").fill(f"lea-{uuid.uuid4().hex[:8]}@example.org")
+    address = f"lea-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("Email").fill(address)
     page.get_by_label("Password", exact=True).fill(PASSWORD + "-new")
     page.get_by_label("Repeat the password").fill(PASSWORD + "-new")
     page.get_by_role("button", name="Create my account").click()
 
-    # Back on the chosen time, ready to confirm it.
+    # Back on the chosen time; booking waits until the address is confirmed.
     expect(page.locator("#confirm-heading")).to_be_visible()
-    assert page.locator("input[name=start]").get_attribute("value") == chosen
-    expect(page.locator("textarea[name=reason]")).to_be_focused()
+    assert page.locator("#booking-panel input[name=start]").get_attribute("value") == chosen
+    expect(page.locator("#verify-email-notice")).to_be_visible()
     assert_fits_and_passes_axe(page, "back on the chosen time")
+
+    # The link in the email confirms it and comes back to the same time, ready to book.
+    message = wait_for_mail(smtp, address, "Confirm your email address")
+    page.goto(link_in(message, "/verify-email/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page.locator("#confirm-heading")).to_be_visible()
+    assert page.locator("#booking-panel input[name=start]").get_attribute("value") == chosen
+    expect(page.locator("textarea[name=reason]")).to_be_focused()
     page.get_by_role("button", name="Book this appointment").click()
     expect(page.locator("#booked-heading")).to_be_focused()
     page.context.close()

@@ -68,7 +68,8 @@ def test_a_doctor_sets_hours_and_a_patient_books_them_then_cancels(browser, live
     doctor_context = browser.new_context(base_url=live_server.url, locale="en-GB")
     doctor_page = doctor_context.new_page()
     doctor_page.set_default_timeout(10_000)
-    sign_in(doctor_page, doctor_email, home="/doctor")
+    # A doctor with no weekly hours yet starts by setting them.
+    sign_in(doctor_page, doctor_email, home="/doctor/hours/start")
     doctor_page.get_by_role("link", name="Weekly hours").click()
     for weekday in range(7):
         block = doctor_page.locator(f"#add-interval-{weekday}")

@@ -129,7 +129,8 @@ def test_an_invited_doctor_sets_a_password_and_lands_on_their_schedule(page, liv
     page.get_by_label("New password", exact=True).fill("lantern-meadow-4821")
     page.get_by_label("Repeat the new password").fill("lantern-meadow-4821")
     page.get_by_role("button", name="Set my password").click()
-    expect(page).to_have_url(re.compile(r"/doctor$"))
+    # A new doctor has no weekly hours yet: they start by setting them.
+    expect(page).to_have_url(re.compile(r"/doctor/hours/start$"))
     expect(page.locator("#flashes")).to_contain_text("Your password is set.")
     page.goto(f"/activate/{token}")
     expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work any more")

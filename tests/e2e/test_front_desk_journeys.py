@@ -142,7 +142,7 @@ def test_the_front_desk_books_for_a_phone_caller(browser, live_server, clinic_da
         page.goto(f"/admin/doctors/{clinic_day['doctor_id']}/book")
         check_page(page, width, f"front-desk-doctor-picker-{locale}")
         page.locator("#slot-picker .day-strip a:not(.day-full)").first.click()
-        slot = page.locator("#slot-picker .slots a.slot").first
+        slot = page.locator("#slot-picker .slots button.slot").first
         expect(slot).to_be_visible()
         slot.click()
         panel = page.locator("#booking-panel")
@@ -167,6 +167,9 @@ def test_the_front_desk_books_for_a_phone_caller(browser, live_server, clinic_da
         visit.locator("a[href$='/move']").click()
         check_page(page, width, f"front-desk-move-{locale}")
         page.locator("#slot-picker .slots button.slot").first.click()
+        # Moving asks first, as it does for patients.
+        expect(page.locator("#confirm-move")).to_be_focused()
+        page.locator("#confirm-move").click()
         page.wait_for_url(f"**/admin/patients/{clinic_day['patient_id']}*")
         visit = page.locator(f"#visit-{clinic_day['visit_id']}")
         visit.locator("summary").click()
