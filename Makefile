@@ -9,14 +9,16 @@ FLASK := PORTAL_ENV=development $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations messages lint format clean
+.PHONY: run test install translations messages lint format clean lock audit
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+# The lock files pin every package, dependencies included, with their hashes; pip
+# refuses anything else. `make lock` writes them again after requirements*.txt change.
+$(VENV)/.installed: $(BIN)/activate requirements.lock requirements-dev.lock
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,6 +41,19 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project "Clinic Portal" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+lock: $(BIN)/activate
+	$(BIN)/pip install --quiet "$$(grep '^pip-tools==' requirements-dev.txt)"
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+
+# Known vulnerabilities in the locked packages (skipped, saying why, when the advisory
+# service cannot be reached).
+audit: install
+	$(BIN)/python .ci/audit requirements-dev.lock
 
 lint: install
 	$(BIN)/ruff check .
