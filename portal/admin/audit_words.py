@@ -52,6 +52,17 @@ SENTENCES = {
     "department.created": _l("%(who)s added the department %(record)s"),
     "department.updated": _l("%(who)s changed the department %(record)s"),
     "settings.changed": _l("%(who)s changed the booking rules"),
+    "clinic.closed_day_added": _l("%(who)s closed the clinic %(record)s on a day"),
+    "clinic.closed_day_removed": _l("%(who)s opened the clinic %(record)s again on a day"),
+    "appointment.completed": _l("%(who)s marked %(record)s as completed"),
+    "appointment.no_show": _l("%(who)s marked %(record)s as a no-show"),
+    "user.email_verified": _l("%(who)s confirmed their email address"),
+    "user.password_reset_requested": _l("A password reset link was sent to %(record)s"),
+    "user.password_reset": _l("%(who)s set a new password with a reset link"),
+    "user.otp_enabled": _l("%(who)s turned on two-factor sign-in"),
+    "user.otp_disabled": _l("%(who)s turned off two-factor sign-in"),
+    "user.recovery_code_used": _l("%(who)s signed in with a recovery code"),
+    "user.recovery_codes_renewed": _l("%(who)s made new recovery codes"),
 }
 
 

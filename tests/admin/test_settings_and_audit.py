@@ -242,3 +242,20 @@ def test_the_upcoming_visits_per_patient_are_set_on_the_settings_page(as_admin, 
     wrong = as_admin.post("/admin/settings", data={**data, "max_upcoming_per_patient": "51"})
     assert wrong.status_code == 422
     assert "Enter a number of visits from 1 to 50." in wrong.text
+
+
+def test_every_action_the_portal_records_reads_as_a_sentence():
+    # An action without a sentence would show the admin a raw code.
+    from pathlib import Path
+
+    from portal.admin.audit_words import SENTENCES
+
+    source = Path(__file__).resolve().parents[2] / "portal"
+    recorded = {
+        match
+        for path in source.rglob("*.py")
+        for match in re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text())
+    }
+    recorded |= {"appointment.completed", "appointment.no_show"}  # action=f"appointment.{status}"
+    assert len(recorded) > 20
+    assert sorted(recorded - set(SENTENCES)) == []
