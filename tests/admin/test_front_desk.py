@@ -258,3 +258,30 @@ def test_a_visit_of_the_record_opens_with_who_booked_it_and_staff_actions(
 def test_an_unknown_visit_is_not_found_for_staff(as_admin, db):
     assert as_admin.get("/admin/appointments/999999").status_code == 404
     assert as_admin.get("/admin/appointments/999999/move").status_code == 404
+
+
+def test_the_patient_and_the_doctor_are_told_when_staff_book_move_and_cancel(
+    as_admin, db, doctor, patient
+):
+    from sqlalchemy import select
+
+    from portal.messages.models import Message
+
+    first, second = free_starts(doctor)[:2]
+    url = f"/admin/patients/{patient.id}/book/{doctor.id}/confirm"
+    assert as_admin.post(url, data={"start": first.isoformat()}).status_code == 303
+    (visit,) = appointments_of(db, patient.id)
+    moved = as_admin.post(
+        f"/admin/appointments/{visit.id}/move", data={"start": second.isoformat()}
+    )
+    assert moved.status_code == 303
+    cancelled = as_admin.post(f"/admin/appointments/{visit.id}/cancel", data={"reason": "Ill"})
+    assert cancelled.status_code == 303
+    db.session.expire_all()
+    told = db.session.scalars(
+        select(Message).where(Message.appointment_id == visit.id).order_by(Message.id)
+    ).all()
+    to_patient = [m.kind for m in told if m.user_id == patient.user_id]
+    to_doctor = [m.kind for m in told if m.user_id == doctor.user_id]
+    assert to_patient == ["booking_confirmed", "booking_moved", "booking_cancelled"]
+    assert to_doctor == ["doctor_booking", "doctor_booking", "doctor_cancellation"]
