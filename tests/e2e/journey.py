@@ -167,3 +167,11 @@ def active_element(page):
                     classes: e.className || ''};
         }"""
     )
+
+
+def settled(page):
+    """Wait until HTMX has finished every request, swap and settle on the page, so a
+    key pressed next lands on what the person would see."""
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -15,6 +15,7 @@ from tests.e2e.journey import (
     build_world,
     new_page,
     page_width,
+    settled,
     sign_in,
 )
 from tests.e2e.test_account_links_journeys import link_in, wait_for_mail
@@ -55,6 +56,7 @@ def test_a_patient_books_with_the_keyboard_and_focus_follows(browser, live_serve
     # The times are buttons: Space opens the panel, whose reason field takes the focus.
     first = page.locator("#slot-picker .slots button").first
     assert first.evaluate("e => e.tagName") == "BUTTON"
+    settled(page)
     first.press("Space")
     reason = page.locator("#booking-panel textarea[name=reason]")
     expect(reason).to_be_focused()
@@ -83,7 +85,7 @@ def test_moving_a_visit_asks_before_moving_it(browser, live_server):
     page.goto(f"/appointments/{world.appointment_id}/reschedule")
     page.locator(".day-strip a.day").nth(8).click()
     expect(page.locator("#slots-heading")).to_be_focused()
-    # Space on a time (the button is found again if the day's list was just redrawn).
+    settled(page)
     page.locator("#slot-picker .slots button").first.press("Space")
     question = page.locator("#move-heading")
     expect(question).to_contain_text("Move from")
@@ -101,6 +103,8 @@ def test_a_visitor_picks_a_time_creates_an_account_and_lands_back_on_it(browser,
     page = new_page(browser, live_server, width=PHONE)
     page.goto(f"/doctors/{world.doctor_id}")
     page.locator(".day-strip a.day").nth(4).click()
+    expect(page.locator(".day-strip a.day").nth(4)).to_have_attribute("aria-current", "date")
+    settled(page)
     first = page.locator("#slot-picker .slots button").first
     chosen = first.get_attribute("value")
     first.click()
