@@ -137,10 +137,11 @@ def _init_extensions(app):
 
     from portal import revalidation
     from portal.audit import origin
-    from portal.booking import availability, picker
+    from portal.booking import availability, cards, picker
 
     availability.init_app(app)
     picker.init_app(app)
+    cards.init_app(app)
     origin.init_app(app)
     revalidation.init_app(
         app,

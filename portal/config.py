@@ -60,6 +60,10 @@ def from_environment(instance_path):
         # Rendered day-slots partials each worker keeps, about 7 kB each; 0 renders every
         # time. See booking/picker.day_slots_html.
         "SLOT_PICKER_CACHE_SIZE": int(env.get("SLOT_PICKER_CACHE_SIZE", "4096")),
+        # Rendered doctor cards (a doctor with their next free times, in a list of
+        # results) each worker keeps, about 2 kB each; 0 renders every time. See
+        # booking/cards.py.
+        "SLOT_CARD_CACHE_SIZE": int(env.get("SLOT_CARD_CACHE_SIZE", "4096")),
         # Mail (Flask-Mailman). With no MAIL_SERVER a development portal writes each
         # message to instance/mail (and shows it on the Mailbox page) instead of sending.
         "MAIL_BACKEND": env.get("MAIL_BACKEND")

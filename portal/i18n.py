@@ -51,15 +51,17 @@ def relative_day(day, today):
     return None
 
 
-def format_local(instant, timezone, format="medium", relative=False, with_zone=True):
+def format_local(instant, timezone, format="medium", relative=False, with_zone=True, today=None):
     """An instant shown in a clinic's time zone, labelled with that zone (unless not
-    `with_zone`). `relative`: today and tomorrow (in that zone) are named so, not dated."""
+    `with_zone`). `relative`: today and tomorrow (in that zone, or after `today`) are
+    named so, not dated."""
     zone = ZoneInfo(timezone)
     local = instant.astimezone(zone).replace(tzinfo=None)
     if format == "time":
         return format_time(local, "short")
     day = format_date(local, format)
     if relative:
-        day = relative_day(local.date(), utcnow().astimezone(zone).date()) or day
+        today = today or utcnow().astimezone(zone).date()
+        day = relative_day(local.date(), today) or day
     text = day + ", " + format_time(local, "short")
     return text + " (" + zone_label(timezone) + ")" if with_zone else text

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from cachetools import LRUCache
 from flask import current_app
 
-from portal.booking.schedule_rows import read_schedule
+from portal.booking.schedule_rows import read_schedule, read_schedules
 from portal.scheduling.slots import (
     bookable,
     day_bounds,
@@ -66,30 +66,115 @@ def available_slots(
         slots = _open_slots(doctor, first_day, last_day, ignore_appointment_id)
         starts = None
     else:
-        key = (
-            doctor.id,
-            version,
-            doctor.timezone,
-            doctor.slot_minutes,
-            doctor.seats_per_slot,
-            doctor.max_appointments_per_day,
-            first_day,
-            last_day,
-        )
+        key = _key(doctor, version, doctor.timezone, first_day, last_day)
         cache = current_app.extensions[CACHE]
         kept = cache.get(key)
         if kept is None:
-            computed = _open_slots(doctor, first_day, last_day)
-            kept = (computed, [slot.start for slot in computed])
-            cache.put(key, kept)
+            kept = _keep(cache, key, _open_slots(doctor, first_day, last_day))
         slots, starts = kept
-    return bookable(
-        slots,
-        now=now,
-        min_notice=timedelta(minutes=settings.min_notice_minutes),
-        horizon=timedelta(days=settings.horizon_days),
-        starts=starts,
+    return bookable(slots, starts=starts, **_rules(settings, now))
+
+
+def _key(doctor, version, timezone, first_day, last_day):
+    """What a doctor's open slots of first_day..last_day are fixed by."""
+    return (
+        doctor.id,
+        version,
+        timezone,
+        doctor.slot_minutes,
+        doctor.seats_per_slot,
+        doctor.max_appointments_per_day,
+        first_day,
+        last_day,
     )
+
+
+def _keep(cache, key, slots):
+    kept = (slots, [slot.start for slot in slots])
+    cache.put(key, kept)
+    return kept
+
+
+def _rules(settings, now):
+    return {
+        "now": now,
+        "min_notice": timedelta(minutes=settings.min_notice_minutes),
+        "horizon": timedelta(days=settings.horizon_days),
+    }
+
+
+# Most doctors have a free time within a few days; looking at a whole fortnight for
+# every doctor of a page would read and compute ten days that nobody shows.
+NEAR_DAYS = 4
+
+
+def next_free_slots(doctors, *, now, settings, days=14, count=None):
+    """Each doctor's first bookable slot within `days` clinic-local days from today, or
+    None, as {doctor id: Slot | None}; with `count`, the first `count` of them on that
+    first free day, as {doctor id: tuple of Slots} (empty when none).
+
+    `doctors` are Doctor rows with their clinic, read in this request: their schedule
+    versions key the open slots this worker keeps, as the slot pages' are. The others
+    are read in one query for the first NEAR_DAYS days of every doctor of the page, and
+    one more for the later days of those with none free then: at most two, whatever the
+    page's size."""
+    result = {doctor.id: None if count is None else () for doctor in doctors}
+    pending = {}
+    for doctor in doctors:
+        if doctor.is_active and doctor.accepting_patients:
+            zone = ZoneInfo(doctor.clinic.timezone)
+            pending[doctor.id] = (doctor, zone, now.astimezone(zone).date())
+    rules = _rules(settings, now)
+    cache = current_app.extensions[CACHE]
+
+    def settle(doctor_id, kept):
+        slots = bookable(kept[0], starts=kept[1], **rules)
+        if slots:
+            result[doctor_id] = slots[0] if count is None else tuple(slots[:count])
+            del pending[doctor_id]
+
+    for first, last in ((0, min(NEAR_DAYS, days) - 1), (NEAR_DAYS, days - 1)):
+        if not pending or first > last:
+            break
+        missing = {}
+        for doctor_id, (doctor, _zone, today) in list(pending.items()):
+            span = (today + timedelta(days=first), today + timedelta(days=last))
+            key = _key(doctor, doctor.schedule_version, doctor.clinic.timezone, *span)
+            kept = cache.get(key)
+            if kept is None:
+                missing[doctor_id] = (key, span)
+            else:
+                settle(doctor_id, kept)
+        if not missing:
+            continue
+        # One window that covers every doctor's local days, whatever their zones.
+        window_start = min(
+            day_bounds(span[0], pending[doctor_id][1])[0]
+            for doctor_id, (_key_, span) in missing.items()
+        )
+        window_end = max(
+            day_bounds(span[1], pending[doctor_id][1])[1]
+            for doctor_id, (_key_, span) in missing.items()
+        )
+        schedules = read_schedules(missing, window_start, window_end)
+        for doctor_id, (key, span) in missing.items():
+            doctor, zone, _today = pending[doctor_id]
+            schedule = schedules.get(doctor_id)
+            slots = []
+            if schedule is not None and schedule.hours:
+                slots = open_slots(
+                    hours=schedule.hours,
+                    time_off=schedule.blocked(zone),
+                    busy=schedule.busy,
+                    first_day=span[0],
+                    last_day=span[1],
+                    tz=zone,
+                    slot_minutes=doctor.slot_minutes,
+                    seats=doctor.seats_per_slot,
+                    max_per_day=doctor.max_appointments_per_day,
+                )
+            settle(doctor_id, _keep(cache, key, slots))
+    return result
 
 
 def free_slots(source, *, first_day, last_day, now):

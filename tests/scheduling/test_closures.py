@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.booking import services as booking
+from portal.booking.availability import next_free_slots
 from portal.booking.errors import SlotUnavailable
-from portal.booking.schedule_rows import next_free_slots
 from portal.db import utcnow
 from portal.errors import ValidationFailed
 from portal.scheduling import services

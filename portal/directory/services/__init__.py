@@ -9,7 +9,6 @@ from portal.directory.services.clinics import (
     create_clinic,
     deactivate_clinic,
     get_clinic,
-    list_cities,
     list_clinics,
     update_clinic,
 )
@@ -61,7 +60,6 @@ __all__ = [
     "get_clinic",
     "get_department",
     "get_doctor",
-    "list_cities",
     "list_clinics",
     "list_departments",
     "list_doctors",

@@ -39,13 +39,6 @@ def clinic_choices():
     ).all()
 
 
-def list_cities():
-    """The cities with an active clinic."""
-    return db.session.scalars(
-        select(Clinic.city).where(Clinic.is_active.is_(True)).distinct().order_by(Clinic.city)
-    ).all()
-
-
 def get_clinic(clinic_id, *, include_inactive=False):
     """One clinic, or NotFound."""
     clinic = db.session.get(Clinic, clinic_id)
