@@ -9,9 +9,11 @@ What it does, in order (bench/README.md says more):
    127.0.0.1, port 5499 or a free one, with pg_stat_statements), unless --database-url
    names one. Builds the data set there (bench/dataset.py): 200 doctors, 2,000 patients,
    100,000 appointments.
-2. Serves the portal twice, with its slot caches as configured ("warm") and with every
-   SLOT_*CACHE_SIZE setting at 0 ("cold"), and the floor (bench/floor.py), with the same
-   gunicorn command: 2 sync workers each on 127.0.0.1.
+2. Serves the portal twice, with its caches as configured ("warm") and with every
+   SLOT_*CACHE_SIZE and DIRECTORY_*CACHE_SIZE setting at 0 ("cold"), and the floor
+   (bench/floor.py), with the same gunicorn command: 2 sync workers each on 127.0.0.1.
+   With --before DIR, an earlier checkout is served the same two ways on the same data,
+   and each target is loaded on it right after this one.
 3. Signs patients in (session cookies for the HTML pages, access tokens for the API) and
    asks the API for the free slots of the next four weeks, to book distinct ones.
 4. Loads each target with wrk and bench/load.lua (or, without wrk, bench/loadgen.py):
@@ -62,7 +64,7 @@ import wrkload  # noqa: E402
 SHARED_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/portal_bench"
 STRIP_DAYS = 14  # days a slot target picks from, as in the slot picker's strip
 BOOK_DAYS = 28  # days of free slots the booking targets take from
-CACHE_KEY = re.compile(r"SLOT_[A-Z_]*CACHE_SIZE")
+CACHE_KEY = re.compile(r"(?:SLOT|DIRECTORY)_[A-Z_]*CACHE_SIZE")
 HTMX = {"HX-Request": "true"}
 QUICK = {
     "duration": 2,
@@ -80,6 +82,10 @@ class Target:
     def __init__(self, slug, label, server, kind, *, cache="warm", goal=None, warmup=None):
         self.slug, self.label, self.server, self.kind = slug, label, server, kind
         self.cache, self.goal, self.warmup = cache, goal, warmup
+        self.code = "this"  # or "before": the --before checkout
+
+
+BEFORE = "@before"  # a target's slug on the --before checkout
 
 
 # Goals: share of the floor, from issue #13 ("Performance goals"); None: reported only.
@@ -135,12 +141,20 @@ def parse_args(argv=None):
     parser.add_argument(
         "--gunicorn-args", default="", help="extra gunicorn options for every server"
     )
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="another checkout of the portal (an earlier commit), served on the same data "
+        "and loaded right after each target: before and after in one run",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         explicit = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv)}
         for key, value in QUICK.items():
             if key not in explicit:
                 setattr(args, key, value)
+    if args.before and not (Path(args.before) / "wsgi.py").is_file():
+        parser.error(f"--before {args.before}: no wsgi.py there (a checkout of the portal)")
     if args.skip_build and not args.database_url:
         parser.error("--skip-build needs --database-url (the private server is new each run)")
     if args.accounts is None:
@@ -245,8 +259,9 @@ def build(args, url, report):
 
 
 def cache_keys():
-    """The slot cache settings this version of the portal has, read from the app itself
-    (and its config module), so "cold" turns off whatever caches there are."""
+    """The slot and directory cache settings this version of the portal has, read from
+    the app itself (and its config module), so "cold" turns off whatever caches there
+    are."""
     from portal import config
 
     keys = set(CACHE_KEY.findall(Path(config.__file__).read_text()))
@@ -276,7 +291,23 @@ def run(args, url, client, stack, report):
     portal = serve(stack, "portal", ROOT, "wsgi:app", env, args.workers, extra)
     cold = serve(stack, "portal-cold", ROOT, "wsgi:app", cold_env, args.workers, extra)
     floor = serve(stack, "floor", BENCH, "floor:app", env, args.workers, extra)
-    for server in (portal, cold, floor):
+    servers = [portal, cold, floor]
+    earlier = None
+    if args.before:
+        directory = Path(args.before).resolve()
+        # A new checkout has no compiled catalogs (they are built, not kept in git).
+        pybabel = Path(sys.executable).parent / "pybabel"
+        subprocess.run(
+            [str(pybabel), "-q", "compile", "-d", str(directory / "translations")], check=True
+        )
+        earlier = (
+            serve(stack, "before", directory, "wsgi:app", env, args.workers, extra),
+            serve(stack, "before-cold", directory, "wsgi:app", cold_env, args.workers, extra),
+        )
+        servers += earlier
+        report["before"] = {"directory": str(directory), "commit": _commit_of(directory)}
+        say(f"Before: {directory} at {report['before']['commit']}")
+    for server in servers:
         ready(server)
 
     ids = doctor_ids(portal.port)
@@ -301,7 +332,7 @@ def run(args, url, client, stack, report):
     sessions, tokens = sign_in_all(portal.port, emails, free[0])
     taken = future_starts(url, emails)
 
-    targets = make_targets(args, portal, cold, ids, days)
+    targets = make_targets(args, portal, cold, ids, days, earlier)
     booking = [t for t in targets if t.kind in ("api-book", "html-book")]
     phases = {
         f"{t.slug}/{n}": (args.warmup, args.duration) for n in range(args.rounds) for t in booking
@@ -351,6 +382,7 @@ def run(args, url, client, stack, report):
                 "target": target.slug,
                 "label": target.label,
                 "cache": target.cache,
+                "code": target.code,
                 "round": round_ + 1,
                 **result,
             }
@@ -359,7 +391,7 @@ def run(args, url, client, stack, report):
     finish(report, rows, floors, pages, counter.available)
 
 
-def make_targets(args, portal, cold, ids, days):
+def make_targets(args, portal, cold, ids, days, earlier=None):
     full = not args.quick
     targets = [
         Target("api-doctors", "API list doctors (20 a page)", portal, "get"),
@@ -390,11 +422,27 @@ def make_targets(args, portal, cold, ids, days):
                 f"unknown targets {sorted(unknown)}; known: " + ", ".join(t.slug for t in targets)
             )
         targets = [t for t in targets if t.slug in wanted]
+    if earlier:
+        # Each target loaded on the earlier checkout right after this one: both between
+        # the same floor runs' neighbours, on the same data.
+        twins = []
+        for target in targets:
+            twin = Target(
+                target.slug + BEFORE,
+                target.label,
+                earlier[0] if target.cache == "warm" else earlier[1],
+                target.kind,
+                cache=target.cache,
+                warmup=target.warmup,
+            )
+            twin.code = "before"
+            twins += [target, twin]
+        targets = twins
     return targets
 
 
 def target_spec(target, ids, days, sessions, tokens, chunks, round_):
-    slug = target.slug.removesuffix("-cold")
+    slug = target.slug.removesuffix(BEFORE).removesuffix("-cold")
     if target.kind == "api-book":
         warm, counted = chunks[f"{target.slug}/{round_}"]
         return {
@@ -608,10 +656,14 @@ def finish(report, rows, floors, pages, counted_by_database):
         row["floor_before_after"] = [floor_rps[index], floor_rps[index + 1]]
         row["x_floor"] = round(row["rps"] / around, 3) if around else None
         if not counted_by_database:
-            page = pages.get(row["target"].removesuffix("-cold"))
+            page = pages.get(row["target"].removesuffix(BEFORE).removesuffix("-cold"))
             row["sql_per_request"] = page["queries"] if page else None
     runs, rows = rows, _medians(rows)
+    earlier = {row["target"]: row for row in rows if row["target"].endswith(BEFORE)}
     for row in rows:
+        then = earlier.get(row["target"] + BEFORE)
+        if then and then["x_floor"] and row["x_floor"] is not None:
+            row["vs_before"] = round(row["x_floor"] / then["x_floor"], 2)
         goal = GOALS.get(row["target"])
         row["goal"] = goal
         row["met"] = None if goal is None or row["x_floor"] is None else row["x_floor"] >= goal
@@ -673,7 +725,7 @@ def _medians(runs):
         if len(group) == 1:
             rows.append(dict(group[0]))
             continue
-        row = {key: group[0][key] for key in ("target", "label", "cache")}
+        row = {key: group[0][key] for key in ("target", "label", "cache", "code")}
         for key in (
             "rps",
             "x_floor",
@@ -716,7 +768,7 @@ def print_table(rows, report):
     sql_title = "SQL/req" if report["statements_counted_by"] == "pg_stat_statements" else "SQL*"
     columns = [
         ("operation", lambda r: r["label"]),
-        ("caches", lambda r: r["cache"]),
+        ("caches", lambda r: r["cache"] + (", before" if r.get("code") == "before" else "")),
         ("req/s", lambda r: f"{r['rps']:,.0f}"),
         ("x floor", lambda r: _fmt(r["x_floor"], "{:.3f}")),
         ("goal", lambda r: "" if r["goal"] is None else f">= {r['goal']:g}"),
@@ -730,6 +782,8 @@ def print_table(rows, report):
     ]
     if any("x_floor_runs" in row for row in rows):
         columns.insert(4, ("x floor, each round", _rounds_cell))
+    if "before" in report:
+        columns.insert(4, ("vs before", lambda r: _fmt(r.get("vs_before"), "{:.2f} x")))
     cells = [[cell(row) for _title, cell in columns] for row in rows]
     widths = [
         max(len(title), *(len(line[i]) for line in cells)) for i, (title, _) in enumerate(columns)
@@ -755,6 +809,11 @@ def print_table(rows, report):
         "cpu: cores busy in the gunicorn workers, the database backends and the whole "
         "machine; 'all' well above the other two means something else was running"
     )
+    if "before" in report:
+        print(
+            f"before: {report['before']['directory']} at {report['before']['commit']}; "
+            "'vs before' is this checkout's x floor over the one just below it"
+        )
 
 
 def _rounds_cell(row):
@@ -779,6 +838,19 @@ def _sql_goal(row):
 
 
 # Servers ----------------------------------------------------------------------------------
+
+
+def _commit_of(directory):
+    """The commit a checkout is at, or 'unknown' (not a git checkout)."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(directory), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()[:72]
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def server_environment(database_url):

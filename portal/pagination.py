@@ -37,9 +37,7 @@ def paginate(statement, *, page=1, per_page=20):
     per_page = min(MAX_PER_PAGE, max(1, int(per_page or 20)))
     counted = statement.add_columns(func.count().over().label("total"))
     # unique(): a page that loads a collection in the same query has a row per member.
-    rows = (
-        db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    )
+    rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).unique().all()
     if rows:
         total = rows[0].total
     elif page == 1:

@@ -22,7 +22,7 @@ from portal import create_app
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password
 from portal.booking.models import DEFAULT_SETTINGS, BookingSettings
-from portal.directory.models import Clinic, Department, Doctor, Patient
+from portal.directory.models import Clinic, Department, DirectoryState, Doctor, Patient
 from portal.extensions import db as _db
 from portal.extensions import limiter
 from portal.scheduling.models import WeeklyHours
@@ -119,9 +119,11 @@ def _session_app(backend, tmp_path_factory):
 
 @pytest.fixture
 def app(_session_app):
-    """The portal with empty tables and default booking settings."""
+    """The portal with empty tables, default booking settings and the directory's
+    version row (the migrations create both rows)."""
     with _session_app.app_context():
         _db.session.add(BookingSettings(id=1, **DEFAULT_SETTINGS))
+        _db.session.merge(DirectoryState(id=1, version=0))
         _db.session.commit()
         limiter.reset()
     yield _session_app

@@ -31,6 +31,7 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
     init_problems(app)
+    directory.init_app(app)
     _init_cors(app)
 
 

@@ -1,8 +1,9 @@
 """The directory: departments, clinics and doctors. Reading needs no token; writing is
 for admins (and a doctor's own profile texts)."""
 
-from flask import url_for
+from flask import current_app, url_for
 
+from portal import revalidation
 from portal.api import schemas
 from portal.api.outputs import (
     clinic_out,
@@ -12,9 +13,20 @@ from portal.api.outputs import (
 )
 from portal.api.problems import api_language
 from portal.api.routing import no_content, operation, reply
+from portal.auth.models import Role
 from portal.booking import services as booking
 from portal.db import utcnow
 from portal.directory import services as directory
+from portal.worker_cache import WorkerCache
+
+# The lists of doctors each worker keeps, by the directory's version (list_doctors).
+ANSWERS = "portal.api.doctor_lists"
+# What else a list depends on: the language asked, and who asks (admins see emails).
+LIST_VARY = ("Accept-Language", "Authorization")
+
+
+def init_app(app):
+    app.extensions[ANSWERS] = WorkerCache(app.config["DIRECTORY_CACHE_SIZE"])
 
 
 def page_of(items, query):
@@ -231,25 +243,53 @@ class DoctorQuery(schemas.DoctorQuery, schemas.LanguageQuery):
     query=DoctorQuery,
     response=schemas.DoctorPage,
     translated=True,
+    revalidated=True,
 )
 def list_doctors(caller, query):
-    page = directory.search_doctors(
-        department_id=query.department,
-        clinic_id=query.clinic,
-        city=query.city,
-        q=query.q,
-        page=query.page,
-        per_page=query.per_page,
-    )
+    # The directory's version first, read in one cheap query: the same version, query,
+    # language and audience are the same answer, which each worker keeps and a client
+    # holding its ETag gets as 304.
     lang = api_language()
-    return reply(
-        schemas.DoctorPage(
-            items=[doctor_out(item, caller, lang) for item in page.items],
-            page=page.page,
-            per_page=page.per_page,
-            total=page.total,
-        )
+    admin = caller is not None and caller.role == Role.ADMIN
+    key = (
+        directory.directory_version(),
+        query.department,
+        query.clinic,
+        query.city,
+        query.q,
+        query.page,
+        query.per_page,
+        lang,
+        admin,
     )
+    # Admins' answers carry email addresses: kept by this worker, never by a client.
+    tag = key[0] is not None and not admin
+    etag = revalidation.etag_for("doctors", key)
+    if tag and revalidation.unchanged(etag):
+        return revalidation.not_modified(etag, LIST_VARY)
+    kept = current_app.extensions[ANSWERS]
+    body = kept.get(key) if key[0] is not None else None
+    if body is None:
+        page = directory.search_doctors(
+            department_id=query.department,
+            clinic_id=query.clinic,
+            city=query.city,
+            q=query.q,
+            page=query.page,
+            per_page=query.per_page,
+        )
+        body = reply(
+            schemas.DoctorPage(
+                items=[doctor_out(item, caller, lang) for item in page.items],
+                page=page.page,
+                per_page=page.per_page,
+                total=page.total,
+            )
+        ).get_data()
+        if key[0] is not None:
+            kept.put(key, body)
+    response = current_app.response_class(body, mimetype="application/json")
+    return revalidation.tagged(response, etag, LIST_VARY) if tag else response
 
 
 @operation(

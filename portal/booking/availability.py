@@ -9,11 +9,9 @@ whose key matches the version it just read holds slots at least as fresh as that
 Bookings never use kept slots: they lock the doctor and read the database.
 """
 
-import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from cachetools import LRUCache
 from flask import current_app
 
 from portal.booking.schedule_rows import read_schedule, read_schedules
@@ -22,29 +20,9 @@ from portal.scheduling.slots import (
     day_bounds,
     open_slots,
 )
+from portal.worker_cache import WorkerCache
 
 CACHE = "portal.open_slots"
-
-
-class WorkerCache:
-    """What one worker keeps of its own work (free slots here, rendered pickers in
-    booking.picker), the least recently used dropped first; a size of 0 keeps nothing."""
-
-    def __init__(self, size):
-        self._entries = LRUCache(maxsize=size) if size > 0 else None
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        if self._entries is None:
-            return None
-        with self._lock:
-            return self._entries.get(key)
-
-    def put(self, key, value):
-        if self._entries is None:
-            return
-        with self._lock:
-            self._entries[key] = value
 
 
 def init_app(app):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, get_template_attribute
 
-from portal.booking.availability import WorkerCache
+from portal.worker_cache import WorkerCache
 
 RENDERED = "portal.doctor_cards"
 

@@ -13,10 +13,11 @@ from flask import current_app, render_template, url_for
 from flask_babel import get_locale, gettext, ngettext
 
 from portal.booking import services
-from portal.booking.availability import WorkerCache, free_slots
+from portal.booking.availability import free_slots
 from portal.db import utcnow
 from portal.i18n import zone_label
 from portal.revalidation import etag_for
+from portal.worker_cache import WorkerCache
 
 STRIP_DAYS = 14
 RENDERED = "portal.rendered_slot_pickers"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.schema import FetchedValue
 
 from portal.db import TranslatedMixin, Translations, UTCDateTime, utcnow
+from portal.directory import directory_version
 from portal.directory import schedule_version as version_triggers
 from portal.extensions import db
 
@@ -171,3 +172,17 @@ class Patient(db.Model):
     @property
     def full_name(self):
         return self.user.full_name
+
+
+class DirectoryState(db.Model):
+    """One row: the directory's version, which database triggers change whenever a list
+    of doctors may change (directory_version.py)."""
+
+    __tablename__ = "directory_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+directory_version.install(DirectoryState.__table__)

@@ -23,6 +23,7 @@ from portal.directory.services.departments import (
 from portal.directory.services.doctors import (
     PROFILE_FIELDS,
     SELF_FIELDS,
+    directory_version,
     get_doctor,
     list_doctors,
     onboard_doctor,
@@ -56,6 +57,7 @@ __all__ = [
     "create_walk_in_patient",
     "deactivate_clinic",
     "deactivate_department",
+    "directory_version",
     "erase_patient",
     "get_clinic",
     "get_department",

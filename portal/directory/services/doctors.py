@@ -12,6 +12,7 @@ from portal.auth.models import Role, User, fold
 from portal.directory.models import (
     Clinic,
     Department,
+    DirectoryState,
     Doctor,
     doctor_departments,
 )
@@ -27,6 +28,13 @@ from portal.directory.services.common import (
 from portal.errors import NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.pagination import paginate
+
+
+def directory_version():
+    """The directory's version, read now in one cheap query: any write that may change a
+    list of doctors gives it a new value in the same transaction (directory_version.py).
+    None when the row is missing: nothing may then be kept."""
+    return db.session.scalar(select(DirectoryState.version).where(DirectoryState.id == 1))
 
 
 def search_doctors(
