@@ -168,6 +168,7 @@ def _register_blueprints(app):
     from portal.auth.two_factor_views import bp as two_factor_bp
     from portal.auth.views import bp as auth_bp
     from portal.booking.schedule import bp as schedule_bp
+    from portal.booking.time_off import bp as time_off_bp
     from portal.booking.views import bp as booking_bp
     from portal.care.views import bp as care_bp
     from portal.directory.views import bp as directory_bp
@@ -183,3 +184,4 @@ def _register_blueprints(app):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(schedule_bp, url_prefix="/doctor/schedule")
     app.register_blueprint(scheduling_bp, url_prefix="/doctor")
+    app.register_blueprint(time_off_bp, url_prefix="/doctor")

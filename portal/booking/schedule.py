@@ -132,9 +132,10 @@ def days_off():
     visits = None
     if form.validate_on_submit():
         first, last = form.first_day.data, form.last_day.data
+        now = utcnow()
         with errors_on(form, ValidationFailed):
             visits = booking.visits_in_days_off(
-                actor=current_user, doctor=doctor, first_day=first, last_day=last
+                actor=current_user, doctor=doctor, first_day=first, last_day=last, now=now
             )
             if not visits or form.visits.data in ("cancel", "keep"):
                 _time_off, cancelled = booking.take_days_off(
@@ -144,7 +145,7 @@ def days_off():
                     last_day=last,
                     reason=form.reason.data,
                     cancel_visits=form.visits.data == "cancel",
-                    now=utcnow(),
+                    now=now,
                 )
                 flash(_("Your days off are saved."), "success")
                 if cancelled:

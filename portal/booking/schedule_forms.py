@@ -1,4 +1,4 @@
-"""Forms on the doctor's schedule: closing a visit and cancelling one.
+"""Forms on the doctor's schedule: closing a visit and cancelling one, days and time off.
 
 They only parse input; the rules (which visit may change, text lengths) live in the
 booking services. The one rule here is the doctor's: a cancellation needs a reason,
@@ -7,13 +7,22 @@ because the patient reads it.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from portal.booking.models import Status
 from portal.booking.services import NOTES_MAX, REASON_MAX
 
 REQUIRED = _l("This field is required.")
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class CloseVisitForm(FlaskForm):
@@ -53,6 +62,25 @@ class DaysOffForm(FlaskForm):
         render_kw={"maxlength": 255},
     )
     # Set once the doctor has seen the visits those days hold: "cancel" or "keep".
+    visits = HiddenField()
+
+
+class TimeOffForm(FlaskForm):
+    """Time off from one clinic-local date and time to another."""
+
+    starts_at = DateTimeLocalField(
+        _l("From"), format=DATETIME_FORMATS, validators=[InputRequired(REQUIRED)]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Until"), format=DATETIME_FORMATS, validators=[InputRequired(REQUIRED)]
+    )
+    # The service checks the length, with the same message as every other form.
+    reason = StringField(
+        _l("Reason (optional)"),
+        description=_l("Patients whose visits are cancelled read it."),
+        render_kw={"maxlength": 255},
+    )
+    # Set once the doctor has seen the visits the time off holds: "cancel" or "keep".
     visits = HiddenField()
 
 

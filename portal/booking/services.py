@@ -774,41 +774,92 @@ def _days_off_window(doctor, first_day, last_day):
     return day_bounds(first_day, zone)[0], day_bounds(last_day, zone)[1]
 
 
-def visits_in_days_off(*, actor, doctor, first_day, last_day):
-    """The confirmed visits of a doctor on clinic-local days first_day..last_day, which
-    whole days off would leave booked (the doctor themself, or an admin)."""
+def visits_in_days_off(*, actor, doctor, first_day, last_day, now):
+    """The confirmed visits still to come of a doctor on clinic-local days
+    first_day..last_day, which whole days off would hold (the doctor themself, or an
+    admin)."""
     _check_schedule_owner(actor, doctor)
     start, end = _days_off_window(doctor, first_day, last_day)
+    return visits_in_time_off(actor=actor, doctor=doctor, starts_at=start, ends_at=end, now=now)
+
+
+def take_days_off(*, actor, doctor, first_day, last_day, reason, cancel_visits, now):
+    """Whole days off, from the first local day to the last (included): time off from
+    the clinic's midnight to midnight, and its visits as take_time_off leaves them.
+    Returns (time off, cancelled visits)."""
+    _check_schedule_owner(actor, doctor)
+    start, end = _days_off_window(doctor, first_day, last_day)
+    return _take_time_off(
+        actor,
+        doctor,
+        start,
+        end,
+        reason,
+        cancel_visits,
+        now,
+        fallback=_l("The doctor is not available on that day."),
+    )
+
+
+# Time off over booked visits -----------------------------------------------------------
+
+
+def _visits_between(doctor, start, end, now):
+    # Overlapping, not touching: a visit ending when the time off starts is outside it.
+    # Only visits still to come; one that has started is the doctor's to close.
     statement = select(Appointment).where(
         Appointment.doctor_id == doctor.id,
         Appointment.status == Status.CONFIRMED,
         Appointment.starts_at < end,
         Appointment.ends_at > start,
+        Appointment.starts_at > now,
     )
-    return db.session.scalars(_with_people(statement).order_by(Appointment.starts_at)).all()
+    return db.session.scalars(
+        _with_people(statement).order_by(Appointment.starts_at, Appointment.id)
+    ).all()
 
 
-def take_days_off(*, actor, doctor, first_day, last_day, reason, cancel_visits, now):
-    """Whole days off, from the first local day to the last (included): time off from
-    the clinic's midnight to midnight. With `cancel_visits` the confirmed visits on those
-    days are cancelled with the reason, which their patients read; otherwise they stay.
-    Returns (time off, cancelled visits)."""
+def visits_in_time_off(*, actor, doctor, starts_at, ends_at, now):
+    """The confirmed visits still to come of a doctor that time off from `starts_at` to
+    `ends_at` (aware datetimes) would hold, by start (the doctor themself, or an admin).
+    The span is checked as take_time_off would check it (ValidationFailed)."""
     _check_schedule_owner(actor, doctor)
-    start, end = _days_off_window(doctor, first_day, last_day)
-    reason = (reason or "").strip()
+    starts_at, ends_at, _reason = scheduling.check_time_off(
+        starts_at=starts_at, ends_at=ends_at, reason="", now=now
+    )
+    return _visits_between(doctor, starts_at, ends_at, now)
+
+
+def take_time_off(*, actor, doctor, starts_at, ends_at, reason, cancel_visits, now):
+    """Time off from `starts_at` to `ends_at`. With `cancel_visits` the confirmed visits
+    still to come in it are cancelled with the reason, which their patients read (each is
+    told); otherwise they stay booked. Returns (time off, cancelled visits)."""
+    _check_schedule_owner(actor, doctor)
+    return _take_time_off(
+        actor,
+        doctor,
+        starts_at,
+        ends_at,
+        reason,
+        cancel_visits,
+        now,
+        fallback=_l("The doctor is not available at that time."),
+    )
+
+
+def _take_time_off(actor, doctor, starts_at, ends_at, reason, cancel_visits, now, *, fallback):
+    if cancel_visits:
+        # The doctor's row lock first, as booking takes it: a booking in progress commits
+        # before the visits are read, and one that follows sees the time off.
+        _lock_doctor(doctor.id)
     time_off = scheduling.add_time_off(
-        actor=actor, doctor=doctor, starts_at=start, ends_at=end, reason=reason, now=now
+        actor=actor, doctor=doctor, starts_at=starts_at, ends_at=ends_at, reason=reason, now=now
     )
     cancelled = []
     if cancel_visits:
-        message = reason or str(_l("The doctor is not available on that day."))
-        for appointment in visits_in_days_off(
-            actor=actor, doctor=doctor, first_day=first_day, last_day=last_day
-        ):
-            if appointment.starts_at > now:
-                cancelled.append(
-                    cancel(actor=actor, appointment=appointment, reason=message, now=now)
-                )
+        message = time_off.reason or str(fallback)
+        for appointment in _visits_between(doctor, time_off.starts_at, time_off.ends_at, now):
+            cancelled.append(cancel(actor=actor, appointment=appointment, reason=message, now=now))
     return time_off, cancelled
 
 

@@ -1,4 +1,5 @@
-"""Forms for a doctor's slot settings, working intervals and time off.
+"""Forms for a doctor's slot settings and working intervals (time off, which may cancel
+visits, is booking's: portal/booking/schedule_forms.py).
 
 They only parse input; the rules (ranges, overlaps, order) live in the services.
 """
@@ -7,13 +8,12 @@ from datetime import time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, StringField, TimeField
+from wtforms import IntegerField, TimeField
 from wtforms.validators import InputRequired
 
 REQUIRED = _l("This field is required.")
 # Browsers send HH:MM, or HH:MM:SS when a step below a minute is set.
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class SlotSettingsForm(FlaskForm):
@@ -36,17 +36,6 @@ class IntervalForm(FlaskForm):
 
     start = TimeField(_l("Start"), format=TIME_FORMATS, validators=[InputRequired(REQUIRED)])
     end = TimeField(_l("End"), format=TIME_FORMATS, validators=[InputRequired(REQUIRED)])
-
-
-class TimeOffForm(FlaskForm):
-    starts_at = DateTimeLocalField(
-        _l("From"), format=DATETIME_FORMATS, validators=[InputRequired(REQUIRED)]
-    )
-    ends_at = DateTimeLocalField(
-        _l("Until"), format=DATETIME_FORMATS, validators=[InputRequired(REQUIRED)]
-    )
-    # The service checks the length, with the same message as every other form.
-    reason = StringField(_l("Reason (optional)"), render_kw={"maxlength": 255})
 
 
 class ActionForm(FlaskForm):

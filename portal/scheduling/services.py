@@ -317,9 +317,10 @@ def _is_aware(value):
     return isinstance(value, datetime) and value.utcoffset() is not None
 
 
-def add_time_off(*, actor, doctor, starts_at, ends_at, reason, now=None):
-    """Block a span of instants (aware datetimes); with `now`, it must not be over already."""
-    _check_access(actor, doctor)
+def check_time_off(*, starts_at, ends_at, reason, now=None):
+    """The span and reason add_time_off would store: (start in UTC, end in UTC, reason),
+    or ValidationFailed naming the fields. Aware datetimes, the end after the start and,
+    with `now`, not over already."""
     reason = (reason or "").strip()
     errors = {}
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
@@ -335,6 +336,15 @@ def add_time_off(*, actor, doctor, starts_at, ends_at, reason, now=None):
         errors["reason"] = [_l("Use at most %(count)d characters.", count=REASON_MAX)]
     if errors:
         raise ValidationFailed(errors=errors)
+    return starts_at, ends_at, reason
+
+
+def add_time_off(*, actor, doctor, starts_at, ends_at, reason, now=None):
+    """Block a span of instants (aware datetimes); with `now`, it must not be over already."""
+    _check_access(actor, doctor)
+    starts_at, ends_at, reason = check_time_off(
+        starts_at=starts_at, ends_at=ends_at, reason=reason, now=now
+    )
     time_off = TimeOff(doctor_id=doctor.id, starts_at=starts_at, ends_at=ends_at, reason=reason)
     db.session.add(time_off)
     db.session.flush()

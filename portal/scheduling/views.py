@@ -1,15 +1,11 @@
-"""The signed-in doctor's weekly hours and time off."""
-
-from datetime import UTC
-from zoneinfo import ZoneInfo
+"""The signed-in doctor's weekly hours (time off is booking's: portal/booking/time_off.py)."""
 
 from babel.dates import get_day_names
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import format_time, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.db import utcnow
 from portal.htmx import is_htmx, partial_response, render_partial
 from portal.scheduling import services
 from portal.scheduling.forms import (
@@ -17,7 +13,6 @@ from portal.scheduling.forms import (
     IntervalForm,
     SlotSettingsForm,
     StartHoursForm,
-    TimeOffForm,
 )
 from portal.web import errors_on
 
@@ -272,96 +267,3 @@ def delete_interval(interval_id):
         return _back_to_hours(f"day-{weekday}")
     # An empty body swapped over the row removes it; the message rides out of band.
     return partial_response(render_template("_flashes.html", oob=True))
-
-
-def _instant(field, zone, *, latest):
-    """The UTC instant a clinic-local reading names, or None with a message on the field.
-
-    A reading that happens twice (the clocks go back) gives the earlier instant for a start
-    and the later one for an end, so the time off covers both; the second value says so.
-    """
-    naive = field.data
-    candidates = {naive.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
-    real = sorted(
-        moment
-        for moment in candidates
-        if moment.astimezone(zone).replace(tzinfo=None, fold=0) == naive
-    )
-    if not real:
-        field.errors.append(
-            _(
-                "%(time)s does not exist on that day in %(zone)s: the clocks go forward. "
-                "Choose another time.",
-                time=format_time(naive.time(), "short", rebase=False),
-                zone=zone.key,
-            )
-        )
-        return None, False
-    return (real[-1] if latest else real[0]), len(real) > 1
-
-
-def _time_off_page(doctor, form, status=200):
-    periods = services.list_time_off(actor=current_user, doctor=doctor, now=utcnow())
-    body = render_template(
-        "scheduling/time_off.html",
-        doctor=doctor,
-        form=form,
-        periods=periods,
-        timezone=doctor.clinic.timezone,
-    )
-    return body, status
-
-
-@bp.get("/time-off")
-@login_required
-def time_off():
-    doctor = services.doctor_for_user(current_user)
-    return _time_off_page(doctor, TimeOffForm(formdata=None))
-
-
-@bp.post("/time-off")
-@login_required
-def add_time_off():
-    doctor = services.doctor_for_user(current_user)
-    form = TimeOffForm()
-    if form.validate_on_submit():
-        zone = ZoneInfo(doctor.clinic.timezone)
-        starts_at, start_twice = _instant(form.starts_at, zone, latest=False)
-        ends_at, end_twice = _instant(form.ends_at, zone, latest=True)
-        if starts_at is not None and ends_at is not None:
-            with errors_on(form):
-                services.add_time_off(
-                    actor=current_user,
-                    doctor=doctor,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    reason=form.reason.data,
-                    now=utcnow(),
-                )
-                flash(_("Time off added."), "success")
-                twice = [form.starts_at.data] * start_twice + [form.ends_at.data] * end_twice
-                for reading in dict.fromkeys(value.time() for value in twice):
-                    flash(
-                        _(
-                            "The clocks go back that night in %(zone)s, so %(time)s happens "
-                            "twice; your time off includes both.",
-                            zone=zone.key,
-                            time=format_time(reading, "short", rebase=False),
-                        ),
-                        "info",
-                    )
-                return redirect(url_for(".time_off"), 303)
-    _focus(form)
-    return _time_off_page(doctor, form, 422)
-
-
-@bp.post("/time-off/<int:time_off_id>/delete")
-@login_required
-def delete_time_off(time_off_id):
-    services.doctor_for_user(current_user)
-    period = services.get_time_off(actor=current_user, time_off_id=time_off_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    services.remove_time_off(actor=current_user, time_off=period)
-    flash(_("Time off removed."), "success")
-    return redirect(url_for(".time_off"), 303)

@@ -140,7 +140,11 @@ def test_a_too_long_range_is_refused(db, doctor):
     day = a_weekday()
     with pytest.raises(ValidationFailed):
         services.visits_in_days_off(
-            actor=doctor.user, doctor=doctor, first_day=day, last_day=day + timedelta(days=400)
+            actor=doctor.user,
+            doctor=doctor,
+            first_day=day,
+            last_day=day + timedelta(days=400),
+            now=utcnow(),
         )
 
 

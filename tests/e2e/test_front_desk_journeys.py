@@ -1,7 +1,7 @@
 """The clinic's working day in Chromium, at phone and desktop widths, in English and
 French: the front desk books for a phone caller, a doctor reads the week and blocks a day,
-cancelling the visits on it. Every page of these journeys is checked with axe-core, and
-none may scroll sideways."""
+then a few hours, cancelling the visits in them. Every page of these journeys is checked
+with axe-core, and none may scroll sideways."""
 
 import os
 import uuid
@@ -231,8 +231,58 @@ def test_a_doctor_blocks_a_day_and_cancels_its_visits(browser, live_server, clin
         check_page(page, width, "doctor-weekly-hours")
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height < (2600 if width == PHONE else 1800), f"the hours page is {height}px tall"
+
+        # A few hours off over another booked visit: listed first, then cancelled.
+        later = another_visit(live_server, clinic_day, days=12, at=time(14))
+        page.get_by_role("link", name="Time off", exact=True).click()
+        page.wait_for_url("**/doctor/time-off")
+        check_page(page, width, "doctor-time-off")
+        page.locator("input[name=starts_at]").fill(f"{later['day'].isoformat()}T15:00")
+        page.locator("input[name=ends_at]").fill(f"{later['day'].isoformat()}T13:30")
+        page.get_by_role("button", name="Add time off").click()
+        expect(page.locator("#ends_at")).to_be_focused()  # the end is before the start
+        check_page(page, width, "doctor-time-off-error")
+        page.locator("input[name=starts_at]").fill(f"{later['day'].isoformat()}T13:30")
+        page.locator("input[name=ends_at]").fill(f"{later['day'].isoformat()}T15:00")
+        page.get_by_role("button", name="Add time off").click()
+        heading = page.get_by_role("heading", name="1 visit is booked during this time off")
+        expect(heading).to_be_focused()
+        expect(page.locator(".time-off-visits")).to_contain_text(clinic_day["patient_name"])
+        expect(page.locator(".time-off-visits")).to_contain_text("2:00 PM")
+        check_page(page, width, "doctor-time-off-visits")
+        page.locator("input[name=reason]").fill("Hospital shift")
+        page.get_by_role("button", name="Cancel these visits and tell the patients").click()
+        page.wait_for_url("**/doctor/time-off")
+        expect(
+            page.get_by_text("1 visit is cancelled; the patient sees your reason.")
+        ).to_be_visible()
+        expect(page.locator(".time-off-list")).to_contain_text("Hospital shift")
+        check_page(page, width, "doctor-time-off-after")
+        with live_server.app.app_context():
+            visit = db.session.get(Appointment, later["visit_id"])
+            assert (visit.status, visit.cancel_reason) == (Status.CANCELLED, "Hospital shift")
     finally:
         page.context.close()
+
+
+def another_visit(live_server, clinic_day, *, days, at):
+    """A second confirmed visit of the clinic day's patient, on a weekday `days` ahead."""
+    day = a_weekday_ahead(days)
+    with live_server.app.app_context():
+        doctor = db.session.get(Doctor, clinic_day["doctor_id"])
+        start = datetime.combine(day, at, PARIS).astimezone(UTC)
+        visit = Appointment(
+            patient_id=clinic_day["patient_id"],
+            doctor=doctor,
+            clinic_id=doctor.clinic_id,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            status=Status.CONFIRMED,
+            reason="Results",
+        )
+        db.session.add(visit)
+        db.session.commit()
+        return {"day": day, "visit_id": visit.id}
 
 
 def test_clinic_closures_page(browser, live_server, clinic_day):
