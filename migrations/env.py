@@ -85,10 +85,48 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+# SQLite changes most columns by rebuilding the table (Alembic's batch mode: copy, drop,
+# rename). With foreign keys on, dropping a table that others point at (users, for one)
+# fails, or worse deletes or empties the rows pointing at it (ON DELETE CASCADE or SET
+# NULL). Migrations therefore run with them off; afterwards every reference is checked,
+# and a broken one stops the upgrade loudly. (The pragma is ignored inside a
+# transaction, so it is set between them, and set back before the connection returns
+# to the pool.)
+
+
+def _sqlite_foreign_keys(connection, *, on):
+    if connection.in_transaction():
+        connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+def _check_sqlite_foreign_keys(connection):
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    connection.commit()
+    if broken:
+        rows = "; ".join(
+            f"{table} row {rowid} -> {parent} (constraint {index})"
+            for table, rowid, parent, index in broken[:20]
+        )
+        raise RuntimeError(
+            f"The migration left {len(broken)} broken foreign key reference(s): {rows}"
+        )
 
 
 if context.is_offline_mode():

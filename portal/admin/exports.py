@@ -65,7 +65,7 @@ def appointments_csv(rows):
                     status_label(item.status),
                     item.doctor.user.full_name,
                     item.patient.user.full_name,
-                    item.patient.user.email,
+                    item.patient.user.email or _("No email"),
                     item.patient.phone,
                     item.clinic.name,
                     item.clinic.city,

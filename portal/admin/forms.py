@@ -179,7 +179,14 @@ class DeactivateDoctorForm(FlaskForm):
 
 
 class PatientForm(FlaskForm):
-    email = EmailField(_l("Email"), render_kw={"maxlength": 254, "autocomplete": "off"})
+    email = EmailField(
+        _l("Email (optional)"),
+        description=_l(
+            "Their sign-in: a one-time link to set a password is sent to it. Without one "
+            "they cannot sign in until an email is added."
+        ),
+        render_kw={"maxlength": 254, "autocomplete": "off"},
+    )
     full_name = StringField(_l("Full name"), render_kw={"maxlength": 120, "autocomplete": "off"})
     phone = StringField(_l("Phone"), render_kw={"maxlength": 40, "type": "tel"})
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
@@ -276,8 +283,11 @@ class WalkInForm(FlaskForm):
     full_name = StringField(_l("Full name"), render_kw={"maxlength": 120, "autocomplete": "off"})
     phone = StringField(_l("Phone"), render_kw={"maxlength": 40, "autocomplete": "off"})
     email = EmailField(
-        _l("Email"),
-        description=_l("Their sign-in: they may set a password later with a one-time link."),
+        _l("Email (optional)"),
+        description=_l(
+            "Their sign-in: they may set a password later with a one-time link. Leave it "
+            "empty if they have none; an admin can add it later on their record."
+        ),
         render_kw={"maxlength": 254, "autocomplete": "off"},
     )
     start = StringField(render_kw={"hidden": True})

@@ -200,7 +200,7 @@ def patient_out(patient, medical):
 def created_patient_out(patient, token):
     return schemas.CreatedPatientOut(
         **_patient_fields(patient, True),
-        activation_url=activation_url(token),
+        activation_url=activation_url(token) if token else None,
         activation_token=token,
     )
 

@@ -297,7 +297,7 @@ class VerifyEmailIn(Input):
 
 class UserOut(Output):
     id: int
-    email: str
+    email: str | None = Field(description="The sign-in; null for an account without one.")
     full_name: str
     role: Role
     locale: str | None
@@ -632,7 +632,10 @@ class AppointmentUpdate(Input):
 class PatientOut(Output):
     id: int
     full_name: str
-    email: str
+    email: str | None = Field(
+        description="Null for a patient recorded without one (on the phone or at the "
+        "desk): they cannot sign in until an admin adds it."
+    )
     phone: str
     date_of_birth: Day | None = None
     blood_group: BloodGroup | None = None
@@ -641,12 +644,19 @@ class PatientOut(Output):
 
 
 class CreatedPatientOut(PatientOut):
-    activation_url: str = Field(description="One-time page where the patient sets a password.")
-    activation_token: str
+    activation_url: str | None = Field(
+        description="One-time page where the patient sets a password; null without an email "
+        "(none is made until an admin adds one, which sends it)."
+    )
+    activation_token: str | None = Field(description="The same token; null without an email.")
 
 
 class PatientIn(Input):
-    email: Required(254)
+    email: Text(254) | None = Field(
+        None,
+        description="The patient's sign-in. Optional: without one (null or empty) no "
+        "activation is made and they cannot sign in until an admin adds it.",
+    )
     full_name: Required(120)
     phone: Text(40) = ""
     date_of_birth: Day | None = None
@@ -656,6 +666,12 @@ class PatientIn(Input):
 
 
 class PatientUpdate(Input):
+    email: Text(254) = Field(
+        None,
+        description="Admins only. Adds an email to a patient recorded without one, or "
+        "replaces it (it cannot be removed). An account not activated yet is sent a "
+        "one-time link to set a password at the new address.",
+    )
     full_name: Text(120) = None
     phone: Text(40) = None
     date_of_birth: Day | None = None
@@ -756,7 +772,7 @@ class ExportDoctor(Output):
 class ExportProfile(Output):
     id: int
     full_name: str
-    email: str
+    email: str | None = Field(description="Null for a patient recorded without one.")
     locale: str | None
     created_at: str | None = Field(description="ISO 8601, UTC.")
     phone: str

@@ -48,7 +48,9 @@ class User(UserMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Empty (None) for a patient recorded without one (a phone or walk-in patient); they
+    # cannot sign in until an admin adds it.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(72))
     full_name: Mapped[str] = mapped_column(String(120))
     # full_name folded for searching; kept in step on every insert and name change.

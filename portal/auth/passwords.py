@@ -25,7 +25,8 @@ def password_problems(password, *, email="", full_name=""):
     if len(password) > MAX_LENGTH:
         return [_l("Use at most %(count)d characters.", count=MAX_LENGTH)]
     lowered = password.lower()
-    personal = {email.lower(), email.lower().split("@")[0], full_name.lower()} - {""}
+    email, full_name = (email or "").lower(), (full_name or "").lower()
+    personal = {email, email.split("@")[0], full_name} - {""}
     if lowered in _common_passwords() or lowered in personal or len(set(lowered)) < 4:
         return [_l("This password is too easy to guess. Choose another.")]
     return []

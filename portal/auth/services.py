@@ -70,12 +70,15 @@ def name_problems(name, *, limit=120, required=True):
 YOUR_NAME = _l("Enter your full name.")
 
 
-def _check_new_account(email, full_name, password, missing_name=YOUR_NAME):
+def _check_new_account(email, full_name, password, missing_name=YOUR_NAME, email_optional=False):
     errors = {}
-    try:
-        email = normalise_email(email)
-    except ValidationFailed as error:
-        errors.update(error.errors)
+    if email_optional and not (email or "").strip():
+        email = None
+    else:
+        try:
+            email = normalise_email(email)
+        except ValidationFailed as error:
+            errors.update(error.errors)
     full_name = (full_name or "").strip()
     if not full_name:
         errors["full_name"] = [missing_name]
@@ -85,7 +88,7 @@ def _check_new_account(email, full_name, password, missing_name=YOUR_NAME):
         problems = password_problems(password, email=email or "", full_name=full_name)
         if problems:
             errors["password"] = problems
-    if "email" not in errors and find_user_by_email(email) is not None:
+    if email is not None and "email" not in errors and find_user_by_email(email) is not None:
         errors["email"] = [TAKEN_EMAIL]
     if errors:
         raise ValidationFailed(errors=errors)
@@ -93,11 +96,23 @@ def _check_new_account(email, full_name, password, missing_name=YOUR_NAME):
 
 
 def create_user(
-    *, email, full_name, password, role, locale=None, actor=None, missing_name=YOUR_NAME
+    *,
+    email,
+    full_name,
+    password,
+    role,
+    locale=None,
+    actor=None,
+    missing_name=YOUR_NAME,
+    email_optional=False,
 ):
     """Create an account of any role; a None password leaves it to be set on activation.
-    `missing_name`: the error for an empty name, in the words of who fills the form."""
-    email, full_name = _check_new_account(email, full_name, password, missing_name)
+    `missing_name`: the error for an empty name, in the words of who fills the form.
+    With `email_optional`, an empty email makes an account without one (None), which
+    cannot sign in until an address is added."""
+    email, full_name = _check_new_account(
+        email, full_name, password, missing_name, email_optional=email_optional
+    )
     user = User(
         email=email,
         full_name=full_name,
@@ -207,7 +222,11 @@ def _digest(token):
 
 def create_activation_token(*, user, actor, now):
     """A one-time token for the user to set a password, valid for 7 days, emailed to
-    them; returns the token itself, which is stored only as a digest."""
+    them; returns the token itself, which is stored only as a digest. An account without
+    an email gets none (None): there is nowhere to send it, and no address to sign in
+    with."""
+    if not user.email:
+        return None
     token = secrets.token_urlsafe(32)
     activation = ActivationToken(
         user_id=user.id,
@@ -221,6 +240,20 @@ def create_activation_token(*, user, actor, now):
         user=user, token=token, token_id=activation.id, expires_at=activation.expires_at, now=now
     )
     return token
+
+
+def send_new_activation(*, user, actor, now):
+    """An account not yet activated got a new address: links sent to the old one (if
+    any) stop working, and a fresh one goes to the new address. Returns the token, or
+    None for an account that already has a password or has no address."""
+    if user.password_hash is not None or not user.email or not user.is_active:
+        return None
+    db.session.execute(
+        delete(ActivationToken)
+        .where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    return create_activation_token(user=user, actor=actor, now=now)
 
 
 def find_activation(token, *, now, lock=True):

@@ -50,7 +50,8 @@ def _queue(
 ):
     """Compose one message about a visit in the recipient's language and queue it.
     `subject` and `intro` are functions called in that language with the context."""
-    if recipient is None or not recipient.is_active:
+    if recipient is None or not recipient.is_active or not recipient.email:
+        # Nobody, or nowhere, to tell (a patient recorded without an email).
         return None
     language = outbox.language_of(recipient.locale)
     clinic = appointment.clinic

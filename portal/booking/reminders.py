@@ -58,6 +58,7 @@ def due_reminders(*, now, lead_minutes, limit=BATCH):
             Appointment.starts_at <= now + lead,
             User.is_active.is_(True),
             User.notify_reminders.is_(True),
+            User.email.is_not(None),  # a patient without an email is not reminded
             ~already,
         )
         .options(

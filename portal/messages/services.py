@@ -66,9 +66,13 @@ def queue(
     """Add a message to the outbox in the caller's transaction (no commit); delivered
     after that transaction commits, never if it rolls back. (event, to_address,
     lead_minutes) is its key: queueing the same key again adds nothing. Returns the new
-    message's id, or None when the key was already there."""
+    message's id, or None when the key was already there or there is no address to send
+    to (a patient recorded without an email): nothing is written for them."""
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
+    if not (to_address or "").strip():
+        log.info("%s message for %s not queued: the recipient has no email", kind, event)
+        return None
     now = now or utcnow()
     values = {
         "kind": kind,
@@ -161,6 +165,12 @@ def deliver(message_id, *, now=None):
     message = db.session.get(Message, message_id)
     if message is None:  # withdrawn meanwhile
         return None
+    if not (message.to_address or "").strip():
+        # Nowhere to send it: failed at once, never tried again.
+        message.status = MessageStatus.FAILED
+        message.last_error = "No address to send to."
+        db.session.commit()
+        return message.status
     try:
         mail.get_connection().send_messages([_email(message)])
     except (smtplib.SMTPException, OSError) as error:

@@ -177,3 +177,28 @@ def test_the_next_page_of_the_list_stays_at_today(as_admin, db, make_doctor, mak
     page = as_admin.get("/admin/appointments?page=1").text
     assert f'id="appointment-{past.id}"' not in page
     assert "/admin/appointments.csv?from_today=1" in page
+
+
+def test_a_patient_without_an_email_is_found_by_name_or_phone_and_exported_as_no_email(
+    as_admin, db, booked, make_patient, make_user
+):
+    caller = make_patient(
+        user=make_user(full_name="Noé Caller", email=None, password_hash=None), phone="0611223344"
+    )
+    visit = add_appointment(db, booked["alice"], caller, datetime(2030, 3, 9, 9, tzinfo=UTC))
+    for query in ("caller", "1122"):
+        page = as_admin.get("/admin/appointments", query_string={"patient": query}).text
+        assert f'id="appointment-{visit.id}"' in page
+        assert f'id="appointment-{booked["a1"].id}"' not in page
+        assert "None" not in page
+    table = rows(as_admin.get("/admin/appointments.csv", query_string={"patient": "caller"}))
+    [row] = table[1:]
+    assert row[table[0].index("Patient email")] == "No email"
+    table = rows(
+        as_admin.get(
+            "/admin/appointments.csv",
+            query_string={"patient": "caller", "lang": "fr"},
+            headers={"Accept-Language": "fr"},
+        )
+    )
+    assert table[1][7] == "Pas d\u2019adresse e-mail"

@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.auth.models import Role, User
+from portal.auth.models import ActivationToken, Role, User
 from portal.booking import services
 from portal.booking.models import Appointment, Status
 from portal.db import utcnow
 from portal.directory.models import Patient
+from portal.messages.models import Message
 from tests.admin.conftest import add_appointment
 
 
@@ -285,3 +286,45 @@ def test_the_patient_and_the_doctor_are_told_when_staff_book_move_and_cancel(
     to_doctor = [m.kind for m in told if m.user_id == doctor.user_id]
     assert to_patient == ["booking_confirmed", "booking_moved", "booking_cancelled"]
     assert to_doctor == ["doctor_booking", "doctor_booking", "doctor_cancellation"]
+
+
+def test_the_front_desk_books_for_a_phone_caller_with_no_email(as_admin, db, admin, doctor):
+    start = free_starts(doctor)[0]
+    form = as_admin.get(
+        f"/admin/doctors/{doctor.id}/book/patient", query_string={"start": start.isoformat()}
+    ).text
+    assert "Email (optional)" in form
+    answer = as_admin.post(
+        f"/admin/doctors/{doctor.id}/book/walk-in",
+        data={
+            "start": start.isoformat(),
+            "full_name": "Noé Caller",
+            "phone": "+33 6 12 34 56 78",
+            "email": "",
+            "reason": "",
+        },
+    )
+    assert answer.status_code == 303
+    patient = db.session.scalar(select(Patient).join(User).where(User.full_name == "Noé Caller"))
+    assert patient.user.email is None
+    (visit,) = appointments_of(db, patient.id)
+    assert visit.status == Status.CONFIRMED
+    assert visit.booked_by_id == admin.id
+    record = as_admin.get(answer.headers["Location"]).text
+    assert "Noé Caller is recorded and booked with" in html.unescape(record)
+    assert "No email · +33 6 12 34 56 78" in record
+    assert f'id="visit-{visit.id}"' in record
+    # No link to set a password, and no message waiting for an address it does not have.
+    assert (
+        db.session.scalar(select(ActivationToken).where(ActivationToken.user_id == patient.user_id))
+        is None
+    )
+    assert db.session.scalars(select(Message.kind)).all() == ["doctor_booking"]
+    # The front desk finds them again by name or phone, shown without an email.
+    for query in ("caller", "12 34 56"):
+        found = as_admin.get(
+            f"/admin/doctors/{doctor.id}/book/patient",
+            query_string={"start": start.isoformat(), "q": query},
+        ).text
+        assert "Book for Noé Caller" in html.unescape(found)
+        assert "No email, +33 6 12 34 56 78" in found

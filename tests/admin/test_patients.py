@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.directory.models import CareAssignment, Patient
+from portal.messages import delivery
 
 
 def assignments(db, patient):
@@ -144,3 +145,81 @@ def test_assigning_an_unknown_or_inactive_doctor_is_refused(
         assert response.status_code == 422
         assert "Choose a doctor from the list." in response.text
     assert assignments(db, patient) == set()
+
+
+def no_email_patient(make_patient, make_user, **extra):
+    return make_patient(
+        user=make_user(full_name="Noé Caller", email=None, password_hash=None),
+        phone="+33 6 11 22 33 44",
+        **extra,
+    )
+
+
+def test_a_patient_without_an_email_shows_no_email_and_is_found_by_name_or_phone(
+    as_admin, make_patient, make_user
+):
+    caller = no_email_patient(make_patient, make_user)
+    for query in ("caller", "11 22"):
+        page = as_admin.get("/admin/patients", query_string={"q": query}).text
+        assert "1 patient" in page
+        row = re.search(rf'<tr id="patient-{caller.id}">.*?</tr>', page, re.S).group(0)
+        assert "No email" in row
+        assert "None" not in row
+    record = as_admin.get(f"/admin/patients/{caller.id}").text
+    assert re.search(r'id="patient-contact">No email · \+33 6 11 22 33 44<', record)
+    assert 'label for="email">Email (optional)' in record
+    french = as_admin.get(f"/admin/patients/{caller.id}", headers={"Accept-Language": "fr"}).text
+    assert "Pas d\u2019adresse e-mail" in french
+
+
+def test_an_admin_adds_the_email_on_the_record_and_the_link_is_sent_to_it(
+    as_admin, client, db, make_patient, make_user, mail_outbox
+):
+    caller = no_email_patient(make_patient, make_user)
+    response = as_admin.post(
+        f"/admin/patients/{caller.id}",
+        data={"full_name": "Noé Caller", "email": "Noe@Example.org", "phone": "+33 6"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "A one-time link to set a password is on its way to noe@example.org." in response.text
+    assert "noe@example.org · +33 6" in response.text
+    delivery.tick()
+    [message] = mail_outbox
+    assert message.to == ["noe@example.org"]
+    link = re.search(r"https?://\S+/activate/[\w-]+", message.body).group(0)
+    as_admin.post("/logout")
+    page = client.get(link.removeprefix("http://localhost"), follow_redirects=True)
+    assert page.status_code == 200
+    assert "noe@example.org" in page.text
+
+
+def test_an_email_cannot_be_taken_from_another_or_removed(
+    as_admin, db, patient, make_patient, make_user
+):
+    caller = no_email_patient(make_patient, make_user)
+    response = as_admin.post(
+        f"/admin/patients/{caller.id}",
+        data={"full_name": "Noé Caller", "email": patient.user.email.upper()},
+    )
+    assert response.status_code == 422
+    assert "An account with this email already exists." in response.text
+    response = as_admin.post(
+        f"/admin/patients/{patient.id}", data={"full_name": patient.user.full_name, "email": ""}
+    )
+    assert response.status_code == 422
+    assert "An email cannot be removed, only replaced by another." in response.text
+    db.session.expire_all()
+    assert db.session.get(Patient, caller.id).user.email is None
+
+
+def test_an_admin_adds_a_patient_without_an_email(as_admin, db):
+    response = as_admin.post(
+        "/admin/patients/new", data={"full_name": "Noé Caller", "email": "", "phone": "+33 6"}
+    )
+    assert response.status_code == 303
+    patient = db.session.scalar(select(Patient))
+    assert response.headers["Location"].endswith(f"/admin/patients/{patient.id}")
+    assert patient.user.email is None
+    page = as_admin.get(response.headers["Location"]).text
+    assert "cannot sign in until one is added here" in page

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from portal.directory.models import CareAssignment
+from portal.messages.models import Message
 from tests.api.conftest import assert_problem
 
 # Patients -------------------------------------------------------------------------------
@@ -179,3 +180,50 @@ def test_health_is_limited_to_30_a_minute_per_client(api):
     assert int(response.headers["Retry-After"]) > 0
     other_client = api.get("/health", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other_client.status_code == 200
+
+
+# Patients without an email --------------------------------------------------------------
+
+
+def test_an_admin_creates_a_patient_without_an_email_and_adds_it_later(api, admin, db):
+    response = api.post(
+        "/patients", user=admin, json={"full_name": "Noé Caller", "phone": "+33 6 12 34 56 78"}
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["email"], body["activation_url"], body["activation_token"]) == (None, None, None)
+    other = api.post("/patients", user=admin, json={"full_name": "Inès Caller", "email": ""})
+    assert other.status_code == 201
+    assert other.get_json()["email"] is None
+    path = f"/patients/{body['id']}"
+    assert api.get(path, user=admin).get_json()["email"] is None
+    assert api.get("/patients?q=12 34", user=admin).get_json()["items"][0]["email"] is None
+    assert api.get(f"{path}/export", user=admin).get_json()["profile"]["email"] is None
+    assert db.session.scalar(select(Message)) is None
+    added = api.patch(path, user=admin, json={"email": "Noe@Example.org"})
+    assert added.status_code == 200
+    assert added.get_json()["email"] == "noe@example.org"
+    [message] = db.session.scalars(select(Message)).all()
+    assert (message.kind, message.to_address) == ("activation", "noe@example.org")
+    removed = api.patch(path, user=admin, json={"email": ""})
+    assert list(assert_problem(removed, 400, "validation_failed")["errors"]) == ["email"]
+
+
+def test_a_patient_cannot_change_their_email_over_the_api(api, patient):
+    response = api.patch(
+        f"/patients/{patient.id}", user=patient.user, json={"email": "new@example.org"}
+    )
+    assert response.status_code == 403
+
+
+def test_the_openapi_document_allows_patients_without_an_email(api):
+    schemas = api.get("/openapi.json").get_json()["components"]["schemas"]
+
+    def allows_null(prop):
+        return any(option.get("type") == "null" for option in prop.get("anyOf", []))
+
+    assert allows_null(schemas["PatientOut"]["properties"]["email"])
+    assert allows_null(schemas["CreatedPatientOut"]["properties"]["activation_url"])
+    assert "email" not in schemas["PatientIn"].get("required", [])
+    assert allows_null(schemas["PatientIn"]["properties"]["email"])
+    assert "email" in schemas["PatientUpdate"]["properties"]

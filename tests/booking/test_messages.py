@@ -187,3 +187,19 @@ def test_the_calendar_file_on_the_page_has_no_reason(auth, client, db, doctor, p
     assert SECRET_REASON not in calendar
     assert "DESCRIPTION" not in calendar
     assert "SEQUENCE:0" in calendar
+
+
+def test_a_patient_without_an_email_is_booked_and_only_the_doctor_is_told(
+    db, admin, doctor, make_patient, make_user, smtp_server
+):
+    caller = make_patient(user=make_user(Role.PATIENT, email=None, password_hash=None))
+    appointment = book(caller, doctor, actor=admin)
+    send_everything(db)
+    assert appointment.status == "confirmed"
+    # No message for the patient, none failed or waiting: the doctor's notice only.
+    assert kinds(db) == [("doctor_booking", doctor.user.email)]
+    assert {m.status for m in db.session.scalars(select(Message))} == {"sent"}
+    assert list(received(smtp_server)) == [doctor.user.email]
+    services.cancel(actor=admin, appointment=appointment, reason="Called back", now=NOW)
+    send_everything(db)
+    assert sorted(kind for kind, _to in kinds(db)) == ["doctor_booking", "doctor_cancellation"]

@@ -173,3 +173,19 @@ def test_two_sweeps_racing_write_one_reminder(app, db, visit, controlled_clock):
     assert errors == []
     assert len(reminder_rows(db)) == 1
     assert sum(results) >= 1
+
+
+def test_a_patient_without_an_email_is_not_reminded_nor_looked_for_again(
+    db, doctor, admin, make_patient, make_user, controlled_clock, mail_outbox
+):
+    caller = make_patient(user=make_user(Role.PATIENT, email=None, password_hash=None))
+    slot = slot_between(doctor, 2 * DAY, 6 * DAY)
+    appointment = services.book(
+        actor=admin, patient=caller, doctor_id=doctor.id, start=slot.start, reason="", now=utcnow()
+    )
+    db.session.commit()
+    controlled_clock.move_to(appointment.starts_at - timedelta(hours=12))
+    lead = 24 * 60
+    assert reminders.due_reminders(now=utcnow(), lead_minutes=lead) == []
+    assert run_job(db) == 0
+    assert reminder_rows(db) == []

@@ -61,3 +61,19 @@ def test_a_cancelled_visit_beside_a_kept_one_still_counts_the_kept_one(
     auth.logout()
     auth.login(other.user)
     assert client.get(f"/my-patients/{patient.id}").status_code == 200
+
+
+def test_a_doctor_sees_no_email_for_a_patient_recorded_without_one(
+    client, auth, api, doctor, make_patient, make_user, make_visit
+):
+    caller = make_patient(
+        user=make_user(full_name="Noé Caller", email=None, password_hash=None), phone="0611"
+    )
+    make_visit(doctor, caller)
+    auth.login(doctor.user)
+    listed = client.get("/my-patients", query_string={"q": "0611"}).text
+    assert "No email, 0611" in listed
+    record = client.get(f"/my-patients/{caller.id}").text
+    assert "No email" in record
+    assert "mailto:" not in record
+    assert api.get(f"/patients/{caller.id}", user=doctor.user).get_json()["email"] is None

@@ -1,5 +1,6 @@
 """Directory rules: departments, clinics, onboarding, patients and care teams."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -8,13 +9,14 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.auth import services as auth
 from portal.auth.errors import InvalidToken
-from portal.auth.models import Role, User
+from portal.auth.models import ActivationToken, Role, User
 from portal.booking import services as booking
 from portal.booking.models import Appointment, Status
 from portal.care import services as care
 from portal.directory import services
 from portal.directory.models import Department, Doctor
 from portal.errors import NotAllowed, NotFound, ValidationFailed
+from portal.messages.models import Message
 
 NOW = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
 
@@ -334,3 +336,113 @@ def test_clinic_choices_list_every_active_clinic(db, make_clinic):
     choices = services.clinic_choices()
     assert len(choices) == 105
     assert "Closed" not in {name for _id, name, _city in choices}
+
+
+# Patients without an email (recorded on the phone or at the desk) ----------------------
+
+
+def activation_links(db, to):
+    """The one-time links to set a password written to this address."""
+    texts = db.session.scalars(
+        select(Message.text).where(Message.kind == "activation", Message.to_address == to)
+    ).all()
+    return [re.search(r"/activate/([\w-]+)", text).group(1) for text in texts]
+
+
+def test_a_walk_in_patient_may_have_no_email_and_gets_no_link(db, admin):
+    patient, token = services.create_walk_in_patient(
+        actor=admin, full_name="Noé Caller", phone="+33 6 12 34 56 78", email="", now=NOW
+    )
+    other, _token = services.create_walk_in_patient(
+        actor=admin, full_name="Inès Caller", phone="+33 6 00 00 00 01", email=None, now=NOW
+    )
+    db.session.commit()
+    assert token is None
+    assert patient.user.email is None
+    assert other.user.email is None
+    assert patient.user.password_hash is None
+    assert count(db, ActivationToken) == 0
+    assert count(db, Message) == 0
+    # Nobody signs in without an address.
+    assert auth.authenticate(email="", password="") is None
+
+
+def test_a_walk_in_still_needs_a_name_and_a_phone_and_a_valid_email_if_any(db, admin):
+    with pytest.raises(ValidationFailed) as refused:
+        services.create_walk_in_patient(actor=admin, full_name=" ", phone="", email="", now=NOW)
+    assert set(refused.value.errors) == {"full_name", "phone"}
+    with pytest.raises(ValidationFailed) as refused:
+        services.create_walk_in_patient(
+            actor=admin, full_name="Noé", phone="+33 6", email="not-an-address", now=NOW
+        )
+    assert set(refused.value.errors) == {"email"}
+    db.session.rollback()
+    assert count(db, User) == 1  # the admin
+
+
+def test_an_admin_creates_a_patient_without_an_email(db, admin):
+    patient, token = services.create_patient(
+        actor=admin, email=None, full_name="Paul Petit", now=NOW, phone="+33 6"
+    )
+    db.session.commit()
+    assert token is None
+    assert patient.user.email is None
+
+
+def test_an_admin_adds_an_email_later_and_the_patient_sets_a_password_with_it(db, admin):
+    patient, _token = services.create_walk_in_patient(
+        actor=admin, full_name="Noé Caller", phone="+33 6 12 34 56 78", now=NOW
+    )
+    db.session.commit()
+    services.update_patient(actor=admin, patient=patient, now=NOW, email=" Noe@Example.org ")
+    db.session.commit()
+    assert patient.user.email == "noe@example.org"
+    [link] = activation_links(db, "noe@example.org")
+    user = auth.activate_account(token=link, password="saffron-meadow-12", now=NOW)
+    db.session.commit()
+    assert user.id == patient.user_id
+    assert auth.authenticate(email="noe@example.org", password="saffron-meadow-12") == user
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.updated"))
+    assert event.changes == {"email": [None, "noe@example.org"]}
+
+
+def test_a_new_address_before_activation_replaces_the_link_and_after_sends_none(db, admin):
+    patient, first = services.create_patient(
+        actor=admin, email="wrong@example.org", full_name="Paul Petit", now=NOW
+    )
+    db.session.commit()
+    services.update_patient(actor=admin, patient=patient, now=NOW, email="right@example.org")
+    db.session.commit()
+    with pytest.raises(InvalidToken):  # the link sent to the wrong address stops working
+        auth.activate_account(token=first, password="saffron-meadow-12", now=NOW)
+    db.session.rollback()
+    [link] = activation_links(db, "right@example.org")
+    auth.activate_account(token=link, password="saffron-meadow-12", now=NOW)
+    db.session.commit()
+    services.update_patient(actor=admin, patient=patient, now=NOW, email="new@example.org")
+    db.session.commit()
+    assert activation_links(db, "new@example.org") == []
+
+
+def test_an_email_is_added_by_an_admin_only_unique_and_never_removed(
+    db, admin, patient, make_patient
+):
+    caller, _token = services.create_walk_in_patient(
+        actor=admin, full_name="Noé Caller", phone="+33 6", now=NOW
+    )
+    db.session.commit()
+    with pytest.raises(NotAllowed):
+        services.update_patient(
+            actor=patient.user, patient=patient, now=NOW, email="mine@example.org"
+        )
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_patient(actor=admin, patient=caller, now=NOW, email=patient.user.email)
+    assert refused.value.errors["email"]
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_patient(actor=admin, patient=patient, now=NOW, email="")
+    assert refused.value.errors["email"]
+    # Without an email, an empty one changes nothing.
+    services.update_patient(actor=admin, patient=caller, now=NOW, email="", phone="+33 7")
+    db.session.commit()
+    assert caller.user.email is None
+    assert caller.phone == "+33 7"

@@ -167,3 +167,27 @@ def test_the_courier_thread_delivers_after_commit(app, db, mail_outbox):
 def test_an_unknown_kind_is_refused(db, kind):
     with pytest.raises(ValueError, match="kind"):
         queue_one(kind=kind)
+
+
+@pytest.mark.parametrize("to", [None, "", "  "])
+def test_a_recipient_without_an_address_is_skipped(db, mail_outbox, to):
+    assert queue_one(to=to) is None
+    db.session.commit()
+    assert count(db) == 0
+    delivery.tick()
+    assert mail_outbox == []
+
+
+def test_a_queued_message_without_an_address_fails_at_once_and_is_not_retried(db, mail_outbox):
+    # Written before the outbox skipped them (or by hand): one attempt, never another.
+    message_id = queue_one()
+    db.session.commit()
+    db.session.get(Message, message_id).to_address = ""
+    db.session.commit()
+    now = utcnow()
+    assert services.deliver(message_id, now=now) == MessageStatus.FAILED
+    message = db.session.get(Message, message_id)
+    assert message.attempts == 1
+    assert message.last_error == "No address to send to."
+    assert services.due_messages(now=now + timedelta(days=30)) == []
+    assert mail_outbox == []

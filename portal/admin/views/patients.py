@@ -58,6 +58,16 @@ def new_patient():
                 now=now,
                 **form.values(),
             )
+            if token is None:  # no email: no link, and no sign-in until one is added
+                flash(
+                    _(
+                        "The record of %(name)s is created. Without an email they cannot "
+                        "sign in until one is added here.",
+                        name=patient.full_name,
+                    ),
+                    "success",
+                )
+                return hx_redirect(url_for(".patient", patient_id=patient.id))
             body = render_template(
                 "admin/activation_link.html",
                 person=patient.user,
@@ -98,14 +108,31 @@ def patient(patient_id):
     form = _patient_form(item)
     if form.validate_on_submit():
         with errors_on(form):
+            before = item.user.email
+            # The email is changed only when the form sent it (the record's form does).
+            email = {"email": form.email.data} if "email" in request.form else {}
             directory.update_patient(
                 actor=current_user,
                 patient=item,
                 now=utcnow(),
                 full_name=form.full_name.data,
+                **email,
                 **form.values(),
             )
             flash(_("The record of %(name)s is saved.", name=item.full_name), "success")
+            if (
+                item.user.email != before
+                and item.user.password_hash is None
+                and item.user.is_active
+            ):
+                # update_patient sent a new one-time link to the new address.
+                flash(
+                    _(
+                        "A one-time link to set a password is on its way to %(email)s.",
+                        email=item.user.email,
+                    ),
+                    "success",
+                )
             return hx_redirect(url_for(".patient", patient_id=item.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/patient.html", form=form, **_care_context(item)), status

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record_event
 from portal.auth import services as auth
@@ -11,7 +12,7 @@ from portal.auth.models import Role
 from portal.db import utcnow
 from portal.directory.models import BLOOD_GROUPS, CareAssignment, Patient
 from portal.directory.services.common import apply_changes, clean_text, require_admin
-from portal.errors import NotFound, ValidationFailed
+from portal.errors import NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 
 MEDICAL_FIELDS = ("date_of_birth", "blood_group", "allergies", "emergency_contact")
@@ -75,9 +76,10 @@ def _patient_values(errors, values, *, today):
     return cleaned
 
 
-def create_patient(*, actor, email, full_name, now, **fields):
+def create_patient(*, actor, full_name, now, email=None, **fields):
     """A patient record with a login (admin); returns the patient and a one-time
-    activation token with which the patient sets a password."""
+    activation token with which the patient sets a password. Without an email (None or
+    empty) there is no token (None): they cannot sign in until an admin adds one."""
     require_admin(actor)
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
@@ -86,7 +88,12 @@ def create_patient(*, actor, email, full_name, now, **fields):
     cleaned = _patient_values(errors, fields, today=now.date())
     try:
         user = auth.create_user(
-            email=email, full_name=full_name, password=None, role=Role.PATIENT, actor=actor
+            email=email,
+            full_name=full_name,
+            password=None,
+            role=Role.PATIENT,
+            actor=actor,
+            email_optional=True,
         )
     except ValidationFailed as error:
         errors.update(error.errors)
@@ -95,15 +102,16 @@ def create_patient(*, actor, email, full_name, now, **fields):
     patient = Patient(user=user, **cleaned)
     db.session.add(patient)
     db.session.flush()
-    token = auth.create_activation_token(user=user, actor=actor, now=now)
+    token = auth.create_activation_token(user=user, actor=actor, now=now)  # None: no email
     record_event(actor=actor, action="patient.created", entity_type="patient", entity_id=patient.id)
     return patient, token
 
 
-def create_walk_in_patient(*, actor, full_name, phone, email, now):
+def create_walk_in_patient(*, actor, full_name, phone, now, email=None):
     """A patient the front desk records while booking for them, on the phone or at the
-    desk: a name, a phone and an email (the sign-in). Returns the patient and a one-time
-    activation token with which they may set a password later."""
+    desk: a name and a phone, and an email (the sign-in) if they give one. Returns the
+    patient and a one-time activation token with which they may set a password later,
+    or None without an email: they cannot sign in until an admin adds one."""
     require_admin(actor)
     errors = {}
     phone = clean_text(errors, "phone", phone, required=True, limit=40)
@@ -114,6 +122,7 @@ def create_walk_in_patient(*, actor, full_name, phone, email, now):
             password=None,
             role=Role.PATIENT,
             actor=actor,
+            email_optional=True,
         )
     except ValidationFailed as error:
         errors.update(error.errors)
@@ -133,16 +142,40 @@ def create_walk_in_patient(*, actor, full_name, phone, email, now):
     return patient, token
 
 
+NO_REMOVING_EMAIL = _l("An email cannot be removed, only replaced by another.")
+
+
+def _patient_email(errors, patient, value):
+    """The new address of a patient's account, or None to leave it as it is."""
+    if not (value or "").strip():
+        if patient.user.email is not None:
+            errors["email"] = [NO_REMOVING_EMAIL]
+        return None
+    try:
+        email = auth.normalise_email(value)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+        return None
+    other = auth.find_user_by_email(email)
+    if other is not None and other.id != patient.user_id:
+        errors["email"] = [auth.TAKEN_EMAIL]
+    return email
+
+
 def update_patient(*, actor, patient, now, **fields):
-    """Change a patient's contact and medical details (the patient or an admin).
-    Changes to medical fields are audited by name, never by value."""
+    """Change a patient's contact and medical details (the patient or an admin), and
+    their email (an admin: one recorded without an email gets one). Changes to medical
+    fields are audited by name, never by value. An account given a new address before
+    it was activated is sent a fresh link to set a password there."""
     auth.require_role(actor, Role.ADMIN, Role.PATIENT)
     if actor.role == Role.PATIENT and patient.user_id != actor.id:
         raise NotFound()
-    allowed = set(PATIENT_FIELDS) | {"full_name"}
+    allowed = set(PATIENT_FIELDS) | {"full_name", "email"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
+    if "email" in fields and actor.role != Role.ADMIN:
+        raise NotAllowed(_l("Ask an admin to change %(field)s.", field="email"))
     errors = {}
     cleaned = _patient_values(errors, fields, today=now.date())
     user_values = {}
@@ -150,10 +183,18 @@ def update_patient(*, actor, patient, now, **fields):
         user_values["full_name"] = clean_text(
             errors, "full_name", fields["full_name"], required=True, limit=120, name=True
         )
+    if "email" in fields and (email := _patient_email(errors, patient, fields["email"])):
+        user_values["email"] = email
     if errors:
         raise ValidationFailed(errors=errors)
     changes = apply_changes(patient, cleaned)
     changes.update(apply_changes(patient.user, user_values))
+    if "email" in changes:
+        try:
+            db.session.flush()
+        except IntegrityError:  # someone took the address meanwhile (the unique index)
+            raise ValidationFailed.on("email", auth.TAKEN_EMAIL) from None
+        auth.send_new_activation(user=patient.user, actor=actor, now=now)
     medical = sorted(name for name in changes if name in MEDICAL_FIELDS)
     if medical:
         record_event(
