@@ -64,8 +64,9 @@ def from_environment(instance_path):
         # results) each worker keeps, about 2 kB each; 0 renders every time. See
         # booking/cards.py.
         "SLOT_CARD_CACHE_SIZE": int(env.get("SLOT_CARD_CACHE_SIZE", "4096")),
-        # Pages of the API's list of doctors each worker keeps, by the directory's
-        # version (directory/directory_version.py), about 25 kB each; 0 keeps none.
+        # Lists of doctors each worker keeps (the API's pages, Find a doctor's, a
+        # department's and a clinic's, Find's filters), by the directory's version
+        # (directory/directory_version.py), up to 25 kB each; 0 keeps none.
         "DIRECTORY_CACHE_SIZE": int(env.get("DIRECTORY_CACHE_SIZE", "512")),
         # Mail (Flask-Mailman). With no MAIL_SERVER a development portal writes each
         # message to instance/mail (and shows it on the Mailbox page) instead of sending.

@@ -86,13 +86,15 @@ def _rules(settings, now):
 NEAR_DAYS = 4
 
 
-def next_free_slots(doctors, *, now, settings, days=14, count=None):
+def next_free_slots(doctors, *, now, settings, days=14, count=None, versions=None):
     """Each doctor's first bookable slot within `days` clinic-local days from today, or
     None, as {doctor id: Slot | None}; with `count`, the first `count` of them on that
     first free day, as {doctor id: tuple of Slots} (empty when none).
 
-    `doctors` are Doctor rows with their clinic, read in this request: their schedule
-    versions key the open slots this worker keeps, as the slot pages' are. The others
+    `doctors` are Doctors (with their clinic) or anything with their scheduling fields
+    and `timezone`; their schedule versions, read in this request (`versions`, by id, or
+    each Doctor's own), key the open slots this worker keeps, as the slot pages' are;
+    a doctor without one is read afresh. The others
     are read in one query for the first NEAR_DAYS days of every doctor of the page, and
     one more for the later days of those with none free then: at most two, whatever the
     page's size."""
@@ -100,8 +102,10 @@ def next_free_slots(doctors, *, now, settings, days=14, count=None):
     pending = {}
     for doctor in doctors:
         if doctor.is_active and doctor.accepting_patients:
-            zone = ZoneInfo(doctor.clinic.timezone)
+            zone = ZoneInfo(doctor.timezone)
             pending[doctor.id] = (doctor, zone, now.astimezone(zone).date())
+    if versions is None:
+        versions = {doctor.id: doctor.schedule_version for doctor in doctors}
     rules = _rules(settings, now)
     cache = current_app.extensions[CACHE]
 
@@ -117,8 +121,9 @@ def next_free_slots(doctors, *, now, settings, days=14, count=None):
         missing = {}
         for doctor_id, (doctor, _zone, today) in list(pending.items()):
             span = (today + timedelta(days=first), today + timedelta(days=last))
-            key = _key(doctor, doctor.schedule_version, doctor.clinic.timezone, *span)
-            kept = cache.get(key)
+            version = versions.get(doctor_id)
+            key = _key(doctor, version, doctor.timezone, *span)
+            kept = cache.get(key) if version is not None else None
             if kept is None:
                 missing[doctor_id] = (key, span)
             else:
@@ -151,7 +156,10 @@ def next_free_slots(doctors, *, now, settings, days=14, count=None):
                     seats=doctor.seats_per_slot,
                     max_per_day=doctor.max_appointments_per_day,
                 )
-            settle(doctor_id, _keep(cache, key, slots))
+            kept = (slots, [slot.start for slot in slots])
+            if key[1] is not None:
+                cache.put(key, kept)
+            settle(doctor_id, kept)
     return result
 
 

@@ -41,6 +41,17 @@ NOTES_MAX = 5000
 # Settings -----------------------------------------------------------------------------
 
 
+def schedule_versions(doctor_ids):
+    """{doctor id: schedule version} of these doctors, read now: one query."""
+    if not doctor_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Doctor.id, Doctor.schedule_version).where(Doctor.id.in_(list(doctor_ids)))
+        ).all()
+    )
+
+
 def get_booking_settings():
     """The booking rules in force; only reads (the row comes from the migrations, and
     without it the defaults apply, in an object that is not saved)."""

@@ -4,7 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    get_template_attribute,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,7 +25,7 @@ from portal.auth.services import require_role
 from portal.booking import services
 from portal.booking.availability import next_free_slots
 from portal.booking.calendar import appointment_ics
-from portal.booking.cards import card_for, render_cards
+from portal.booking.cards import card_for, kept_list, listed, render_cards
 from portal.booking.errors import (
     BookingLimitReached,
     EmailNotVerified,
@@ -34,6 +43,7 @@ from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_htmx, partial_response, render_partial
 from portal.i18n import format_local
+from portal.pagination import Page
 from portal.scheduling.services import has_weekly_hours
 from portal.web import errors_on, query_date, refused
 
@@ -68,19 +78,37 @@ def _chosen_id(value, allowed):
     return int(value) if value and value.isdigit() and int(value) in allowed else None
 
 
-def _doctor_results(page_template, **context):
-    """A page of doctors with each one's next free time: the whole page, or for HTMX the
-    results plus, out of band, the live region that announces how many were found."""
-    results = context["results"]
+def _listed_page(locale, **filters):
+    """A page of listed doctors (with weekly hours) matching the filters, as plain
+    values: what each worker keeps under the directory's version."""
+    page = directory.search_doctors(**filters, per_page=PER_PAGE, where=LISTED)
+    return Page(
+        items=[listed(doctor, locale) for doctor in page.items],
+        page=page.page,
+        per_page=page.per_page,
+        total=page.total,
+    )
+
+
+def _doctor_results(page_template, results, **context):
+    """A page of doctors with each one's next free times: the whole page, or for HTMX
+    the results plus, out of band, the live region that announces how many were found.
+    The free times come from the doctors' schedule versions, read now."""
     now = utcnow()
     next_slots = next_free_slots(
-        results.items, now=now, settings=services.get_booking_settings(), count=NEXT_TIMES
+        results.items,
+        now=now,
+        settings=services.get_booking_settings(),
+        count=NEXT_TIMES,
+        versions=services.schedule_versions(doctor.id for doctor in results.items),
     )
     locale = str(get_locale())
-    context["cards"] = render_cards(
+    cards = render_cards(
         card_for(doctor, next_slots[doctor.id], now=now, locale=locale) for doctor in results.items
     )
-    response = render_partial(page_template, "booking/_results.html", **context)
+    response = render_partial(
+        page_template, "booking/_results.html", results=results, cards=cards, **context
+    )
     if is_htmx():
         count = render_template("booking/_result_count.html", results=results, oob=True)
         response.set_data(response.get_data(as_text=True) + count)
@@ -88,56 +116,86 @@ def _doctor_results(page_template, **context):
 
 
 # The public directory -----------------------------------------------------------------
+# Each list is kept under the directory's version, read first in the request, with
+# whatever else fixes it (the filters, the page, the language).
+
+
+def _filter_choices(locale):
+    departments = directory.list_departments()
+    clinics = directory.clinic_choices()
+    return (
+        tuple((item.id, item.translated("name", locale)) for item in departments),
+        tuple((clinic_id, f"{name} ({city})") for clinic_id, name, city in clinics),
+        # The clinics come ordered by city: each city once, in that order.
+        tuple(dict.fromkeys(city for _id, _name, city in clinics)),
+    )
 
 
 @bp.get("/find")
 def find():
+    version = directory.directory_version()
+    locale = str(get_locale())
+    departments, clinics, cities = kept_list(
+        ("choices", version, locale), lambda: _filter_choices(locale)
+    )
     form = FindDoctorForm(request.args)
-    lang = str(get_locale())
-    departments = directory.list_departments()
-    clinics = directory.clinic_choices()
-    # The clinics come ordered by city: each city once, in that order.
-    cities = list(dict.fromkeys(city for _id, _name, city in clinics))
     form.department.choices = [
         SelectChoice("", _("Any department")),
-        *(SelectChoice(str(item.id), item.translated("name", lang)) for item in departments),
+        *(SelectChoice(str(key), name) for key, name in departments),
     ]
     form.clinic.choices = [
         SelectChoice("", _("Any clinic")),
-        *(SelectChoice(str(clinic_id), f"{name} ({city})") for clinic_id, name, city in clinics),
+        *(SelectChoice(str(key), name) for key, name in clinics),
     ]
     form.city.choices = [
         SelectChoice("", _("Any city")),
         *(SelectChoice(city, city) for city in cities),
     ]
-    results = directory.search_doctors(
-        department_id=_chosen_id(form.department.data, {item.id for item in departments}),
-        clinic_id=_chosen_id(form.clinic.data, {clinic_id for clinic_id, _name, _city in clinics}),
-        city=form.city.data if form.city.data in cities else None,
-        q=(form.q.data or "")[:Q_MAX],
-        page=_page_number(),
-        per_page=PER_PAGE,
-        where=LISTED,
+    filters = {
+        "department_id": _chosen_id(form.department.data, {key for key, _name in departments}),
+        "clinic_id": _chosen_id(form.clinic.data, {key for key, _name in clinics}),
+        "city": form.city.data if form.city.data in cities else None,
+        "q": (form.q.data or "")[:Q_MAX],
+        "page": _page_number(),
+    }
+    results = kept_list(
+        ("find", version, locale, *sorted(filters.items())),
+        lambda: _listed_page(locale, **filters),
     )
-    return _doctor_results("booking/find.html", form=form, results=results)
+    # The filters' HTML is fixed by the choices and the values asked: kept with them.
+    asked = tuple(request.args.get(name, "") for name in ("department", "clinic", "city", "q"))
+    return _doctor_results(
+        "booking/find.html",
+        results,
+        filters=lambda: kept_list(
+            ("filters", version, locale, *asked),
+            lambda: get_template_attribute("booking/_find_filters.html", "filters")(form),
+        ),
+    )
 
 
 @bp.get("/departments/<int:department_id>")
 def department(department_id):
+    version = directory.directory_version()
     record = directory.get_department(department_id)
-    results = directory.search_doctors(
-        department_id=record.id, page=_page_number(), per_page=PER_PAGE, where=LISTED
+    locale, page = str(get_locale()), _page_number()
+    results = kept_list(
+        ("department", version, locale, record.id, page),
+        lambda: _listed_page(locale, department_id=record.id, page=page),
     )
-    return _doctor_results("booking/department.html", department=record, results=results)
+    return _doctor_results("booking/department.html", results, department=record)
 
 
 @bp.get("/clinics/<int:clinic_id>")
 def clinic(clinic_id):
+    version = directory.directory_version()
     record = directory.get_clinic(clinic_id)
-    results = directory.search_doctors(
-        clinic_id=record.id, page=_page_number(), per_page=PER_PAGE, where=LISTED
+    locale, page = str(get_locale()), _page_number()
+    results = kept_list(
+        ("clinic", version, locale, record.id, page),
+        lambda: _listed_page(locale, clinic_id=record.id, page=page),
     )
-    return _doctor_results("booking/clinic.html", clinic=record, results=results)
+    return _doctor_results("booking/clinic.html", results, clinic=record)
 
 
 # The doctor page and its slot picker ------------------------------------------------

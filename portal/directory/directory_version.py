@@ -1,23 +1,24 @@
 """The directory's version: one number that changes whenever a list of doctors may.
 
-The doctors' list of the API keeps its answers under this version, read fresh in every
-request in one cheap query. That is only right if every write that may change a list
-changes the version, in the same transaction, whoever writes (the services, a Core or
-bulk statement, plain SQL), so the database does it: triggers on clinics, departments,
-the doctors' departments, the doctors' own rows (every column but the schedule version,
-which bookings change and no list shows) and the columns of their accounts that a list
-shows or filters on give the single row of directory_state a new random version.
-Random rather than counted: a version a rolled-back transaction used can never come
-back holding other rows.
+The lists of doctors (the API's, Find a doctor, a department's and a clinic's pages) are
+kept under this version, read fresh in every request in one cheap query. That is only
+right if every write that may change a list changes the version, in the same
+transaction, whoever writes (the services, a Core or bulk statement, plain SQL), so the
+database does it: triggers on clinics, departments, the doctors' departments, the
+doctors' own rows (every column but the schedule version, which bookings change and no
+list shows), the columns of their accounts that a list shows or filters on, and the
+doctor of weekly hours (Find lists doctors who have some) give the single row of
+directory_state a new random version. Random rather than counted: a version a
+rolled-back transaction used can never come back holding other rows.
 
 On PostgreSQL the triggers are deferred to the commit: a transaction takes the lock on
 directory_state last, after any doctor's row lock it holds, so two writers cannot wait
 for each other (a booking never takes it). TRUNCATE has its own statement trigger. On
 SQLite one writer holds the whole database; its triggers run at once.
 
-The migration b5e1d7c3a9f2 (migrations/versions) creates the same table, row and
-triggers; tests build the schema from the models, so create_all installs them through
-install() below.
+The migrations b5e1d7c3a9f2 and e3a9c5d1f7b4 (migrations/versions) create the same
+table, row and triggers; tests build the schema from the models, so create_all installs
+them through install() below.
 """
 
 from sqlalchemy import DDL, event
@@ -51,6 +52,9 @@ TABLES = {  # table: the UPDATE columns that change the version (None: any)
     "doctor_departments": None,
     "doctors": DOCTOR_COLUMNS,
     "users": USER_COLUMNS,
+    # Find a doctor lists the doctors who have weekly hours: a doctor's first interval
+    # or last one changes the list; other changes of hours change free times only.
+    "weekly_hours": ("doctor_id",),
 }
 
 

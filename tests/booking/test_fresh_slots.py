@@ -615,3 +615,71 @@ def test_find_moves_the_next_times_past_a_day_off_written_with_core(client, db, 
     _card, after = next_times_on_find(client, doctor.id)
     assert after
     assert all(datetime.fromisoformat(start).astimezone(zone).date() > first_day for start in after)
+
+
+def listed_ids(client, path="/find"):
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    return [
+        int(found)
+        for found in re.findall(r'<li class="doctor-card" id="doctor-(\d+)"', response.text)
+    ]
+
+
+@pytest.mark.parametrize("how", ["core", "sql"])
+def test_find_lists_a_doctor_once_their_first_hours_are_written_outside_the_orm(
+    how, client, db, make_doctor
+):
+    listed_doctor = make_doctor()
+    newcomer = make_doctor(hours=False)
+    assert listed_ids(client) == [listed_doctor.id]
+    assert listed_ids(client) == [listed_doctor.id]  # kept, and still the same
+    values = {"doctor_id": newcomer.id, "weekday": 0, "start_time": time(9), "end_time": time(12)}
+    if how == "core":
+        db.session.execute(insert(HOURS).values(**values))
+    else:
+        db.session.execute(
+            text(
+                "INSERT INTO weekly_hours (doctor_id, weekday, start_time, end_time) "
+                "VALUES (:doctor_id, :weekday, :start_time, :end_time)"
+            ).bindparams(
+                bindparam("start_time", type_=HOURS.c.start_time.type),
+                bindparam("end_time", type_=HOURS.c.end_time.type),
+                **values,
+            )
+        )
+    db.session.commit()
+    assert sorted(listed_ids(client)) == sorted([listed_doctor.id, newcomer.id])
+
+    db.session.execute(text("DELETE FROM weekly_hours WHERE doctor_id = :id"), {"id": newcomer.id})
+    db.session.commit()
+    assert listed_ids(client) == [listed_doctor.id]
+
+
+def test_find_shows_a_department_renamed_with_plain_sql_in_the_cards_and_the_filter(
+    client, db, make_doctor, make_department
+):
+    department = make_department(name="Cardiology")
+    doctor = make_doctor(departments=[department])
+    page = client.get("/find").text
+    assert page.count("Cardiology") == 2  # the filter's choice and the doctor's card
+    db.session.execute(
+        text("UPDATE departments SET name = 'Heart Care' WHERE id = :id"), {"id": department.id}
+    )
+    db.session.commit()
+    page = client.get("/find").text
+    assert "Cardiology" not in page
+    assert page.count("Heart Care") == 2
+    department_page = client.get(f"/departments/{department.id}").text
+    assert f'id="doctor-{doctor.id}"' in department_page
+
+
+def test_a_clinic_page_drops_a_doctor_deactivated_with_core(client, db, make_doctor):
+    doctor = make_doctor()
+    path = f"/clinics/{doctor.clinic_id}"
+    assert listed_ids(client, path) == [doctor.id]
+    db.session.execute(
+        update(Doctor.__table__).where(Doctor.id == doctor.id).values(is_active=False)
+    )
+    db.session.commit()
+    assert listed_ids(client, path) == []
