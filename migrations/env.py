@@ -92,6 +92,12 @@ def run_migrations_online():
             context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Deferred triggers (the directory's version) fire as each statement
+                    # runs: PostgreSQL refuses to alter a table with trigger events
+                    # still pending, as a migration that updates rows and then alters
+                    # the table would leave them.
+                    connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
                 context.run_migrations()
             if sqlite:
                 _check_sqlite_foreign_keys(connection)
