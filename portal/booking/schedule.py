@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal.auth.models import Role
@@ -28,6 +27,7 @@ from portal.booking.schedule_forms import (
     DaysOffForm,
     forms_for,
 )
+from portal.booking.time_off import tell_what_became_of
 from portal.booking.week_grid import build_week
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
@@ -148,15 +148,7 @@ def days_off():
                     now=now,
                 )
                 flash(_("Your days off are saved."), "success")
-                if cancelled:
-                    flash(
-                        ngettext(
-                            "%(num)d visit is cancelled; the patient sees your reason.",
-                            "%(num)d visits are cancelled; the patients see your reason.",
-                            len(cancelled),
-                        ),
-                        "success",
-                    )
+                tell_what_became_of(visits, cancelled)
                 return redirect(url_for(".show", day=first.isoformat(), view="week"), 303)
         if visits:
             # The visits those days hold, before anything is saved.

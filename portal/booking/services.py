@@ -45,11 +45,8 @@ def schedule_versions(doctor_ids):
     """{doctor id: schedule version} of these doctors, read now: one query."""
     if not doctor_ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(Doctor.id, Doctor.schedule_version).where(Doctor.id.in_(list(doctor_ids)))
-        ).all()
-    )
+    statement = select(Doctor.id, Doctor.schedule_version).where(Doctor.id.in_(list(doctor_ids)))
+    return dict(db.session.connection().execute(statement).all())
 
 
 def get_booking_settings():

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from portal.booking import services as booking
 from portal.booking.schedule_forms import TimeOffForm
 from portal.db import utcnow
+from portal.i18n import zone_label
 from portal.scheduling import services as scheduling
 from portal.scheduling.forms import ActionForm
 from portal.web import errors_on
@@ -42,7 +43,7 @@ def _instant(field, zone, *, latest):
                 "%(time)s does not exist on that day in %(zone)s: the clocks go forward. "
                 "Choose another time.",
                 time=format_time(naive.time(), "short", rebase=False),
-                zone=zone.key,
+                zone=zone_label(zone.key),
             )
         )
         return None, False
@@ -113,14 +114,14 @@ def add():
                     now=now,
                 )
                 flash(_("Time off added."), "success")
-                _tell_what_became_of(visits, cancelled)
+                tell_what_became_of(visits, cancelled)
                 twice = [form.starts_at.data] * start_twice + [form.ends_at.data] * end_twice
                 for reading in dict.fromkeys(value.time() for value in twice):
                     flash(
                         _(
                             "The clocks go back that night in %(zone)s, so %(time)s happens "
                             "twice; your time off includes both.",
-                            zone=zone.key,
+                            zone=zone_label(zone.key),
                             time=format_time(reading, "short", rebase=False),
                         ),
                         "info",
@@ -130,7 +131,8 @@ def add():
     return _page(doctor, form, 422)
 
 
-def _tell_what_became_of(visits, cancelled):
+def tell_what_became_of(visits, cancelled):
+    """Say what became of the visits booked in new time off: cancelled, or kept."""
     if cancelled:
         flash(
             ngettext(

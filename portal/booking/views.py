@@ -100,7 +100,7 @@ def _doctor_results(page_template, results, **context):
         now=now,
         settings=services.get_booking_settings(),
         count=NEXT_TIMES,
-        versions=services.schedule_versions(doctor.id for doctor in results.items),
+        versions=services.schedule_versions([doctor.id for doctor in results.items]),
     )
     locale = str(get_locale())
     cards = render_cards(

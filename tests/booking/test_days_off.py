@@ -109,6 +109,9 @@ def test_or_keeps_them(signed_in, db, doctor, patient):
     assert answer.status_code == 303
     assert status_of(db, visit.id).status == Status.CONFIRMED
     assert db.session.scalar(select(TimeOff)) is not None
+    # The doctor is told the visit stays, as on the time-off page.
+    week = signed_in.get(answer.headers["Location"]).text
+    assert "1 visit stays booked during this time off." in week
 
 
 def test_a_range_ending_before_it_starts_is_refused(signed_in, db):

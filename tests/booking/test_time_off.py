@@ -168,7 +168,7 @@ def test_a_time_skipped_by_the_clocks_going_forward_is_refused(client, db, signe
     )
     assert response.status_code == 422
     assert (
-        "2:30 AM does not exist on that day in Europe/Paris: the clocks go forward. "
+        "2:30 AM does not exist on that day in Paris time: the clocks go forward. "
         "Choose another time."
     ) in shown(response)
     assert 'id="starts_at-error"' in response.text
@@ -184,7 +184,7 @@ def test_a_start_that_happens_twice_takes_the_earlier_one(client, db, signed_in)
     assert periods(db, signed_in)[0][0] == datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
     page = shown(client.get(TIME_OFF))
     assert (
-        "The clocks go back that night in Europe/Paris, so 2:30 AM happens twice; "
+        "The clocks go back that night in Paris time, so 2:30 AM happens twice; "
         "your time off includes both."
     ) in page
 

@@ -34,7 +34,12 @@ def directory_version():
     """The directory's version, read now in one cheap query: any write that may change a
     list of doctors gives it a new value in the same transaction (directory_version.py).
     None when the row is missing: nothing may then be kept."""
-    return db.session.scalar(select(DirectoryState.version).where(DirectoryState.id == 1))
+    # Core, not the ORM: a value, no entity to track.
+    return (
+        db.session.connection()
+        .execute(select(DirectoryState.version).where(DirectoryState.id == 1))
+        .scalar()
+    )
 
 
 def search_doctors(

@@ -86,25 +86,7 @@ def create_patient(*, actor, full_name, now, email=None, **fields):
         raise ValidationFailed.on(sorted(unknown)[0], _l("This field cannot be changed."))
     errors = {}
     cleaned = _patient_values(errors, fields, today=now.date())
-    try:
-        user = auth.create_user(
-            email=email,
-            full_name=full_name,
-            password=None,
-            role=Role.PATIENT,
-            actor=actor,
-            email_optional=True,
-        )
-    except ValidationFailed as error:
-        errors.update(error.errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    patient = Patient(user=user, **cleaned)
-    db.session.add(patient)
-    db.session.flush()
-    token = auth.create_activation_token(user=user, actor=actor, now=now)  # None: no email
-    record_event(actor=actor, action="patient.created", entity_type="patient", entity_id=patient.id)
-    return patient, token
+    return _add_patient(actor, full_name, email, errors, cleaned, now=now)
 
 
 def create_walk_in_patient(*, actor, full_name, phone, now, email=None):
@@ -115,6 +97,14 @@ def create_walk_in_patient(*, actor, full_name, phone, now, email=None):
     require_admin(actor)
     errors = {}
     phone = clean_text(errors, "phone", phone, required=True, limit=40)
+    return _add_patient(
+        actor, full_name, email, errors, {"phone": phone}, now=now, changes={"walk_in": True}
+    )
+
+
+def _add_patient(actor, full_name, email, errors, values, *, now, changes=None):
+    """The account and record of a new patient, unless `errors` (of the record's values)
+    or the account's own say otherwise; with the activation token (None: no email)."""
     try:
         user = auth.create_user(
             email=email,
@@ -128,16 +118,16 @@ def create_walk_in_patient(*, actor, full_name, phone, now, email=None):
         errors.update(error.errors)
     if errors:
         raise ValidationFailed(errors=errors)
-    patient = Patient(user=user, phone=phone)
+    patient = Patient(user=user, **values)
     db.session.add(patient)
     db.session.flush()
-    token = auth.create_activation_token(user=user, actor=actor, now=now)
+    token = auth.create_activation_token(user=user, actor=actor, now=now)  # None: no email
     record_event(
         actor=actor,
         action="patient.created",
         entity_type="patient",
         entity_id=patient.id,
-        changes={"walk_in": True},
+        changes=changes,
     )
     return patient, token
 
