@@ -83,7 +83,7 @@ def test_the_page_shows_every_weekday_with_its_intervals_and_the_slot_settings(c
     assert 'value="30"' in shown(page)  # slot length
     assert '<label for="slot_minutes">Slot length (minutes)</label>' in shown(page)
     assert '<label for="day6-start">Start</label>' in shown(page)
-    assert "Europe/Paris" in shown(page)
+    assert "Times are in the clinic's time zone, Paris time." in shown(page)
 
 
 def test_doctors_find_the_page_in_the_navigation(client, signed_in):
