@@ -68,8 +68,10 @@ def _key(doctor, version, timezone, first_day, last_day):
 
 
 def _keep(cache, key, slots):
+    """The slots with their starts, kept under `key` unless its version is unknown."""
     kept = (slots, [slot.start for slot in slots])
-    cache.put(key, kept)
+    if key[1] is not None:
+        cache.put(key, kept)
     return kept
 
 
@@ -156,10 +158,7 @@ def next_free_slots(doctors, *, now, settings, days=14, count=None, versions=Non
                     seats=doctor.seats_per_slot,
                     max_per_day=doctor.max_appointments_per_day,
                 )
-            kept = (slots, [slot.start for slot in slots])
-            if key[1] is not None:
-                cache.put(key, kept)
-            settle(doctor_id, kept)
+            settle(doctor_id, _keep(cache, key, slots))
     return result
 
 

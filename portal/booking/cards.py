@@ -71,15 +71,7 @@ def listed(doctor, locale):
 
 @dataclass(frozen=True)
 class DoctorCard:
-    id: int
-    title: str
-    name: str
-    accepting: bool
-    departments: tuple[tuple[int, str], ...]  # active ones: (id, name in the language)
-    clinic_id: int
-    clinic_name: str
-    city: str
-    timezone: str
+    doctor: ListedDoctor
     today: date  # the clinic's today: times on it and the next day are named so
     starts: tuple[datetime, ...]  # the next free times offered
     first_day: date | None  # the clinic-local day of the first of them
@@ -90,15 +82,7 @@ def card_for(doctor, slots, *, now, locale):
     """The card of a ListedDoctor and its next free slots, in the visitor's language."""
     zone = ZoneInfo(doctor.timezone)
     return DoctorCard(
-        id=doctor.id,
-        title=doctor.title,
-        name=doctor.name,
-        accepting=doctor.accepting_patients,
-        departments=doctor.departments,
-        clinic_id=doctor.clinic_id,
-        clinic_name=doctor.clinic_name,
-        city=doctor.city,
-        timezone=doctor.timezone,
+        doctor=doctor,
         today=now.astimezone(zone).date(),
         starts=tuple(slot.start for slot in slots or ()),
         first_day=slots[0].start.astimezone(zone).date() if slots else None,
